@@ -1,0 +1,27 @@
+"""``train JOB --data DIR --out DIR``: train every run of one job."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline.config import load_params, make_plan
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="job id, e.g. gan_mnist.0 (see `python -m pipeline plan`)")
+    p.add_argument("--data", required=True, help="the dataset's storage folder, e.g. data/mnist_subset")
+    p.add_argument("--out", required=True, help="job output folder, e.g. runs/gan_mnist/shard0")
+    p.add_argument("--checkpoints", default="checkpoints", help="root of resumable checkpoints")
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = make_plan(load_params(args.params))
+    job = plan.job(args.job)
+    from pipeline.train import train_job
+
+    outcomes = train_job(plan, job, Path(args.data), Path(args.out), Path(args.checkpoints))
+    diverged = [o.run_id for o in outcomes if o.status != "ok"]
+    if diverged:
+        print(f"note: {len(diverged)} run(s) diverged and are recorded as such: {', '.join(diverged)}")
+    return 0
