@@ -14,7 +14,7 @@ configfile: "params.yaml"
 
 validate(config, str(SCHEMA_FILE))
 RUNLIST = make_plan(config).run_list()
-FETCH, JOBS = RUNLIST["fetch"], RUNLIST["jobs"]
+FETCH, REFS, JOBS = RUNLIST["fetch"], RUNLIST["references"], RUNLIST["jobs"]
 ENV = "profiles/conda/pipeline.yaml"
 
 
@@ -31,7 +31,8 @@ localrules:
 
 rule all:
     input:
-        [job["out"] for job in JOBS.values()],
+        "reports/report.md",
+        "reports/report.html",
 
 
 rule fetch:
@@ -81,3 +82,77 @@ rule train:
         ENV
     shell:
         "python -m pipeline train {wildcards.experiment}.{wildcards.shard} --data {input.data} --out {output} --log {log}"
+
+
+rule reference:
+    input:
+        data=lambda w: REFS[w.dataset]["data"],
+        code="pipeline/metrics",
+    output:
+        directory("refs/{dataset}"),
+    params:
+        settings=lambda w: {"scoring": config["scoring"], "dataset": config["datasets"][w.dataset]},
+    log:
+        "logs/reference/{dataset}.log",
+    conda:
+        ENV
+    shell:
+        "python -m pipeline reference {wildcards.dataset} --data {input.data} --out {output} --log {log}"
+
+
+rule score:
+    input:
+        runs="runs/{experiment}/shard{shard}",
+        data=lambda w: job_of(w)["data"],
+        ref=lambda w: job_of(w)["ref"],
+        code="pipeline/metrics",
+    output:
+        "scores/{experiment}/shard{shard}.json",
+    params:
+        settings=lambda w: {"scoring": config["scoring"], "experiment": config["experiments"][w.experiment]},
+    log:
+        "logs/score/{experiment}.{shard}.log",
+    conda:
+        ENV
+    shell:
+        "python -m pipeline score {wildcards.experiment}.{wildcards.shard} --runs {input.runs} --data {input.data} --ref {input.ref} --out {output} --log {log}"
+
+
+rule aggregate:
+    input:
+        scores=[job["scores"] for job in JOBS.values()],
+        refs=[ref["out"] for ref in REFS.values()],
+        code="pipeline/report/aggregate.py",
+    output:
+        "reports/aggregate/runs.csv",
+        "reports/aggregate/summary.csv",
+        "reports/aggregate/metrics.json",
+    params:
+        scoring=config["scoring"],
+    log:
+        "logs/aggregate.log",
+    conda:
+        ENV
+    shell:
+        "python -m pipeline aggregate --scores scores --refs refs --out reports/aggregate --log {log}"
+
+
+rule report:
+    input:
+        "reports/aggregate/runs.csv",
+        "reports/aggregate/summary.csv",
+        [job["out"] for job in JOBS.values()],
+        [ref["out"] for ref in REFS.values()],
+        "pipeline/report",
+        "pipeline/claims",
+    output:
+        "reports/report.md",
+        "reports/report.html",
+        directory("reports/figures"),
+        directory("reports/plots"),
+    log:
+        "logs/report.log",
+    conda:
+        ENV
+    shell:
+        "python -m pipeline report --aggregate reports/aggregate --runs runs --refs refs --out reports --log {log}"

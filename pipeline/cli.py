@@ -22,18 +22,27 @@ VERBS: dict[str, tuple[str, str]] = {
     "profile": ("pipeline.commands.profile", "switch params.yaml (and runs.yaml) to a profile"),
     "fetch": ("pipeline.commands.fetch", "materialise a dataset into data/<name>/ with checksums"),
     "train": ("pipeline.commands.train", "train the runs of one job"),
+    "reference": ("pipeline.commands.reference", "domain classifier and real-data statistics of a dataset"),
+    "score": ("pipeline.commands.score", "score the samples of one job's runs"),
+    "aggregate": ("pipeline.commands.aggregate", "tidy table of all scores with seed statistics"),
+    "report": ("pipeline.commands.report", "claims with verdicts, figures, report.md and report.html"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for verb, (module, help_text) in VERBS.items():
-        p = sub.add_parser(verb, help=help_text, description=help_text)
-        p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-        p.add_argument("--log", help="also write this command's output to this file")
-        p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+def _usage() -> str:
+    lines = ["usage: python -m pipeline VERB [options]   (python -m pipeline VERB --help)", "", "verbs:"]
+    lines += [f"  {verb:<10} {help_text}" for verb, (_, help_text) in VERBS.items()]
+    return "\n".join(lines)
+
+
+def build_parser(verb: str) -> argparse.ArgumentParser:
+    """The parser of one verb (only that verb's module is imported)."""
+    module, help_text = VERBS[verb]
+    parser = argparse.ArgumentParser(prog=f"python -m pipeline {verb}", description=help_text)
+    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    parser.add_argument("--log", help="also write this command's output to this file")
+    parser.set_defaults(_module=module)
+    importlib.import_module(module).add_arguments(parser)
     return parser
 
 
@@ -68,7 +77,14 @@ def _logging_to(path: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    if argv[0] not in VERBS:
+        print(f"error: unknown verb {argv[0]!r}; verbs: {', '.join(VERBS)}", file=sys.stderr)
+        return 2
+    args = build_parser(argv[0]).parse_args(argv[1:])
     with _logging_to(args.log):
         try:
             return int(importlib.import_module(args._module).run(args) or 0)
