@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         except PipelineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # output piped into `head` and the like
+            return 0
         except Exception:
             traceback.print_exc()
             return 1
