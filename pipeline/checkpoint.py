@@ -7,6 +7,8 @@ atomic, so a kill during a save leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +39,14 @@ def load_if_valid(path: Path, config_hash: str) -> dict[str, Any] | None:
     if state.get("config_hash") != config_hash:
         return None
     return state
+
+
+def remove(run_id: str, root: Path = CHECKPOINT_ROOT) -> None:
+    """Delete a run's checkpoint folder and any parent folders left empty under ``root``."""
+    folder = checkpoint_path(run_id, root).parent
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in folder.parents:
+        if parent == Path(root) or not parent.is_relative_to(root):
+            break
+        with contextlib.suppress(OSError):
+            parent.rmdir()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -197,5 +196,5 @@ def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
         train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root) for run in job.runs
     ]
     for run in job.runs:
-        shutil.rmtree(checkpoint.checkpoint_path(run.id, ckpt_root).parent, ignore_errors=True)
+        checkpoint.remove(run.id, ckpt_root)
     return outcomes

@@ -15,6 +15,8 @@ and the learning rate divided by 1.000004 every update (floor 1e-6).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -71,7 +73,7 @@ class GAN(Model):
         """(lr, momentum) at G update ``step``: lr = max(lr0 / decay^step, lr_min);
         momentum = m0 + (m1 - m0) min(1, epoch / ramp_epochs) over completed epochs."""
         hp = self.hp
-        lr = max(hp.lr / hp.lr_decay**step, hp.lr_min)
+        lr = max(hp.lr * math.exp(-step * math.log(hp.lr_decay)), hp.lr_min)
         n = self.spec.n_train
         per_epoch = STEPS_PER_EPOCH_INFINITE if n is None else max(1, n // (batch_size * self.batches_per_step))
         ramp = min(1.0, (step // per_epoch) / hp.momentum_ramp_epochs)
