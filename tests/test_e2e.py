@@ -5,55 +5,12 @@ same numbers."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from e2e_support import clone, products, run, strip_timing
 
 pytestmark = pytest.mark.e2e
-
-SKIP_KEYS = {"wall_s", "sample_s", "images_per_s", "provenance", "train"}
-
-
-def clone(repo: Path, dest: Path) -> Path:
-    """Copy the tracked files (and the working-tree versions of them) into a fresh git repo."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, text=True, check=True)
-    for rel in filter(None, files.stdout.split("\0")):
-        src = repo / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
-    subprocess.run(["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "ci"],
-                   cwd=dest, check=True)
-    return dest
-
-
-def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def strip_timing(obj):
-    if isinstance(obj, dict):
-        return {k: strip_timing(v) for k, v in obj.items() if k not in SKIP_KEYS}
-    if isinstance(obj, list):
-        return [strip_timing(v) for v in obj]
-    return obj
-
-
-def products(root: Path) -> set[str]:
-    keep = ("runs", "scores", "refs", "reports")
-    return {
-        str(p.relative_to(root)) for top in keep if (root / top).exists()
-        for p in (root / top).rglob("*") if p.is_file() and not p.name.startswith(".")
-    }
 
 
 @pytest.fixture(scope="module")

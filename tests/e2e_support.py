@@ -1,0 +1,50 @@
+"""Helpers shared by the end-to-end tests (importable because pytest's
+``pythonpath`` includes tests/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+TIMING_KEYS = {"wall_s", "sample_s", "images_per_s", "provenance", "train"}
+
+
+def clone(repo: Path, dest: Path) -> Path:
+    """Copy the tracked files (working-tree versions) into ``dest`` as a fresh git repository."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, text=True, check=True)
+    for rel in filter(None, files.stdout.split("\0")):
+        src = repo / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
+    subprocess.run(["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "ci"],
+                   cwd=dest, check=True)
+    return dest
+
+
+def run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", **env})
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def strip_timing(obj):
+    """A score file without the fields that legitimately differ between runs (timing, provenance)."""
+    if isinstance(obj, dict):
+        return {k: strip_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, list):
+        return [strip_timing(v) for v in obj]
+    return obj
+
+
+def products(root: Path) -> set[str]:
+    """Relative paths of every file the pipeline produced."""
+    return {
+        str(p.relative_to(root)) for top in ("runs", "scores", "refs", "reports") if (root / top).exists()
+        for p in (root / top).rglob("*") if p.is_file() and not p.name.startswith(".")
+    }
