@@ -424,9 +424,9 @@ def _group_result(claim: Claim, group: Group, runs: Any, settings: Settings) -> 
     rows = select_rows(runs, group.select or {}, None)
     gr.present = not rows.empty
     gr.n_failed = int((rows.drop_duplicates("run_id")["status"] != "ok").sum()) if gr.present else 0
-    if metric is not None:
-        rows = rows[rows["metric"] == metric]
-    rows = rows[rows["value"].notna()]
+    if metric is None:  # qualitative: presence only
+        return gr
+    rows = rows[(rows["metric"] == metric) & rows["value"].notna()]
     scale = claim.unit_scale
     gr.values = [float(v) * scale for v in rows["value"]]
     gr.run_ids = [str(r) for r in rows["run_id"]]

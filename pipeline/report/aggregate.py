@@ -1,0 +1,230 @@
+"""Score files + real-data references -> one tidy table, seed statistics, headline metrics.
+
+- ``runs.csv``: one row per (run, metric): run_id, paper, experiment, model,
+  variant, dataset, dataset_kind, seed, config, grid_point (JSON), status,
+  metric, value. Metrics are the score file's (``G/is``, ``run/test_error``,
+  ...), ``run/failed`` (1 for a diverged run, whose other metrics are empty),
+  the training budget ``train/wall_s``, ``train/images_per_s``,
+  ``train/steps_done``, ``train/sample_s``, ``train/s_per_step``, and the score
+  stage's time ``score/wall_s`` (the run's ``score_s``, else the file's
+  ``wall_s`` shared equally among its runs) when recorded. The real-data
+  ceiling of every dataset (``refs/<dataset>/reference.json``) adds rows with
+  variant ``real data`` and metrics ``real/<name>``.
+- ``summary.csv``: per (paper, experiment, model, variant, dataset,
+  dataset_kind, metric): n_runs, n_failed, n (finite values), mean, std
+  (ddof 1) and the bootstrap CI of the mean (:mod:`pipeline.report.stats`;
+  ``scoring.bootstrap_samples``, ``scoring.ci_level``; deterministic).
+- ``metrics.json``: flat headline numbers for ``dvc metrics show``: the mean of
+  every scored metric per experiment and the real-data values per dataset.
+
+Every run of the plan must have its score: a missing score file or run is an
+error that names the job and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Job, Plan, canonical_json
+from pipeline.errors import PipelineError
+from pipeline.report import stats
+
+RUN_COLUMNS = ["run_id", "paper", "experiment", "model", "variant", "dataset", "dataset_kind", "seed",
+               "config", "grid_point", "status", "metric", "value"]
+GROUP_KEYS = ["paper", "experiment", "model", "variant", "dataset", "dataset_kind", "metric"]
+SUMMARY_COLUMNS = GROUP_KEYS + ["n_runs", "n_failed", "n", "mean", "std", "ci_low", "ci_high"]
+TRAIN_METRICS = ("wall_s", "images_per_s", "steps_done", "sample_s")
+REAL_VARIANT = "real data"
+
+
+class MissingScoresError(PipelineError):
+    """A planned run has no score: names the job and how to produce it."""
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return math.nan
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return x if math.isfinite(x) else math.nan
+
+
+def score_path(scores_dir: Path, job: Job) -> Path:
+    """``scores/<exp>/shard<k>.json`` of ``job`` under ``scores_dir``."""
+    return Path(scores_dir) / Path(job.scores).relative_to("scores")
+
+
+def _fix_hint(job: Job) -> str:
+    return (f"produce it with `python -m pipeline score {job.id} --runs {job.out} --data data/{job.storage} "
+            f"--ref refs/{job.dataset} --out {job.scores}` (or `dvc repro`); if params.yaml changed since "
+            "runs.yaml was written, regenerate it first with `python -m pipeline plan --write`")
+
+
+def _load_job_scores(scores_dir: Path, job: Job) -> tuple[dict[str, dict[str, Any]], float]:
+    """The job's score entries by run id, and the score stage's wall time per run (NaN when
+    the file does not record it)."""
+    path = score_path(scores_dir, job)
+    if not path.is_file():
+        raise MissingScoresError(f"job {job.id}: no score file {path}; {_fix_hint(job)}")
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise MissingScoresError(f"job {job.id}: {path} is not valid JSON ({exc}); {_fix_hint(job)}") from None
+    by_id = {r.get("run_id"): r for r in doc.get("runs", [])}
+    missing = [r.id for r in job.runs if r.id not in by_id]
+    if missing:
+        raise MissingScoresError(
+            f"job {job.id}: {path} has no scores for run(s) {', '.join(missing)} (stale score file); "
+            f"{_fix_hint(job)}"
+        )
+    return by_id, _number(doc.get("wall_s")) / max(len(by_id), 1)
+
+
+def _run_metrics(entry: Mapping[str, Any], score_share: float = math.nan) -> dict[str, float]:
+    status = entry.get("status", "ok")
+    metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items()}
+    if "run/failed" not in metrics or math.isnan(metrics["run/failed"]):
+        metrics["run/failed"] = 0.0 if status == "ok" else 1.0
+    train = entry.get("train") or {}
+    for key in TRAIN_METRICS:
+        if key in train:
+            metrics[f"train/{key}"] = _number(train[key])
+    wall, steps = _number(train.get("wall_s")), _number(train.get("steps_done"))
+    if steps > 0 and not math.isnan(wall):
+        metrics["train/s_per_step"] = wall / steps
+    score_s = _number(entry.get("score_s", score_share))
+    if not math.isnan(score_s):
+        metrics["score/wall_s"] = score_s
+    return metrics
+
+
+def _flatten(prefix: str, obj: Any) -> Iterable[tuple[str, float]]:
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            yield from _flatten(f"{prefix}/{k}", v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield prefix, _number(obj)
+
+
+def reference_metrics(doc: Mapping[str, Any]) -> dict[str, float]:
+    """``real/<name>`` values of a reference.json: every number under ``real`` plus the
+    top-level numbers (e.g. ``classifier_accuracy``); other keys are ignored."""
+    out = dict(_flatten("real", doc.get("real") or {}))
+    for k, v in doc.items():
+        if k != "real" and isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[f"real/{k}"] = _number(v)
+    return out
+
+
+def run_rows(plan: Plan, scores_dir: Path | str) -> list[dict[str, Any]]:
+    """Rows of every planned run (raises MissingScoresError naming the first job without scores)."""
+    rows: list[dict[str, Any]] = []
+    for job in plan.jobs:
+        by_id, score_share = _load_job_scores(Path(scores_dir), job)
+        for run in job.runs:
+            entry = by_id[run.id]
+            base = {
+                "run_id": run.id, "paper": run.paper, "experiment": run.experiment, "model": run.model,
+                "variant": run.variant, "dataset": run.dataset, "dataset_kind": plan.datasets[run.dataset].kind,
+                "seed": run.seed, "config": "" if run.config_index is None else run.config_index,
+                "grid_point": canonical_json(dict(run.grid_point)), "status": entry.get("status", "ok"),
+            }
+            rows += [{**base, "metric": m, "value": v} for m, v in sorted(_run_metrics(entry, score_share).items())]
+    return rows
+
+
+def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
+    rows = []
+    for name in plan.used_datasets():
+        path = Path(refs_dir) / name / "reference.json"
+        if not path.is_file():
+            print(f"[aggregate] note: {path} not found; no real-data ceiling for {name}", file=sys.stderr)
+            continue
+        base = {"run_id": f"reference/{name}", "paper": "", "experiment": "", "model": "",
+                "variant": REAL_VARIANT, "dataset": name, "dataset_kind": plan.datasets[name].kind,
+                "seed": "", "config": "", "grid_point": "{}", "status": "ok"}
+        metrics = reference_metrics(json.loads(path.read_text()))
+        rows += [{**base, "metric": m, "value": v} for m, v in sorted(metrics.items())]
+    return rows
+
+
+def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str) -> pd.DataFrame:
+    rows = run_rows(plan, scores_dir) + reference_rows(plan, refs_dir)
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def summarise(runs: pd.DataFrame, samples: int, level: float, keys: Sequence[str] = GROUP_KEYS) -> pd.DataFrame:
+    """Seed statistics per ``keys`` (which must include ``metric``); sections may add keys
+    such as ``config`` for per-configuration means of a grid."""
+    out = []
+    for group_key, g in runs.groupby(list(keys), sort=False, dropna=False):
+        record = dict(zip(keys, group_key))
+        values = g["value"].to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        ci = stats.mean_ci(finite, samples, level, "summary/" + "/".join(str(v) for v in group_key))
+        record.update(
+            n_runs=int(g["run_id"].nunique()),
+            n_failed=int((g.drop_duplicates("run_id")["status"] != "ok").sum()),
+            n=len(finite),
+            mean=ci.estimate,
+            std=float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan,
+            ci_low=ci.low,
+            ci_high=ci.high,
+        )
+        out.append(record)
+    return pd.DataFrame(out, columns=list(keys) + SUMMARY_COLUMNS[len(GROUP_KEYS):])
+
+
+def headline_metrics(summary: pd.DataFrame, runs: pd.DataFrame) -> dict[str, float | int]:
+    """Flat dict for ``dvc metrics show``: ``<experiment>/<metric>`` means (training
+    timings excluded) and ``real/<dataset>/<name>`` ceilings, plus run counts."""
+    out: dict[str, float | int] = {}
+    planned = runs[runs["variant"] != REAL_VARIANT].drop_duplicates("run_id")
+    out["runs"] = len(planned)
+    out["runs_failed"] = int((planned["status"] != "ok").sum())
+    for r in summary.itertuples(index=False):
+        if not math.isfinite(r.mean) or str(r.metric).startswith(("train/", "score/")):
+            continue
+        if r.variant == REAL_VARIANT:
+            out[f"real/{r.dataset}/{str(r.metric).removeprefix('real/')}"] = round(float(r.mean), 6)
+        else:
+            out[f"{r.experiment}/{r.metric}"] = round(float(r.mean), 6)
+    return out
+
+
+def write_aggregate(plan: Plan, scores_dir: Path | str, refs_dir: Path | str, out_dir: Path | str,
+                    samples: int, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from pipeline.io import atomic_write_json, atomic_write_text
+
+    runs = runs_table(plan, scores_dir, refs_dir)
+    summary = summarise(runs, samples, level)
+    out_dir = Path(out_dir)
+    atomic_write_text(out_dir / "runs.csv", runs.to_csv(index=False))
+    atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False))
+    atomic_write_json(out_dir / "metrics.json", headline_metrics(summary, runs))
+    return runs, summary
+
+
+def read_aggregate(directory: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """runs.csv and summary.csv back as DataFrames (string keys kept as strings)."""
+    directory = Path(directory)
+    for name in ("runs.csv", "summary.csv"):
+        if not (directory / name).is_file():
+            raise PipelineError(f"{directory / name} not found: run `python -m pipeline aggregate` first")
+    text_cols = {c: str for c in ("run_id", "paper", "experiment", "model", "variant", "dataset",
+                                  "dataset_kind", "seed", "config", "grid_point", "status", "metric")}
+    runs = pd.read_csv(directory / "runs.csv", dtype=text_cols, keep_default_na=False,
+                       na_values={"value": ["", "NaN", "nan"]})
+    summary = pd.read_csv(directory / "summary.csv", dtype=text_cols, keep_default_na=False,
+                          na_values={c: ["", "NaN", "nan"] for c in SUMMARY_COLUMNS[len(GROUP_KEYS):]})
+    return runs, summary
