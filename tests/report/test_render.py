@@ -1,0 +1,91 @@
+"""Report rendering from a tiny fixture tree: md structure, self-contained html, plot CSVs."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from conftest import TINY_PARAMS
+from report_support import build_tree
+
+from pipeline.config import make_plan
+from pipeline.report import aggregate, render
+
+
+@pytest.fixture(scope="module")
+def params():
+    p = copy.deepcopy(TINY_PARAMS)
+    p["experiments"]["gan_mnist"]["seeds"] = [3, 4]
+    return p
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, params):
+    tmp_path = tmp_path_factory.mktemp("tree")
+    build_tree(tmp_path, params, diverged=("gan_mnist/s4",))
+    plan = make_plan(params)
+    aggregate.write_aggregate(plan, tmp_path / "scores", tmp_path / "refs", tmp_path / "reports" / "aggregate",
+                              200, 0.95)
+    out = render.build_report(plan, tmp_path / "reports" / "aggregate", tmp_path / "runs", tmp_path / "refs",
+                              tmp_path / "reports")
+    return tmp_path / "reports", out
+
+
+def test_markdown_has_claims_first_then_papers_then_provenance(report):
+    reports, out = report
+    md = (reports / "report.md").read_text()
+    headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
+    assert headings[0] == "Claims" and headings[-1] == "Provenance"
+    assert [h.split(" (")[0].split(":")[0] for h in headings[1:6]] == [
+        "Generative Adversarial Nets", "Energy-based Generative Adversarial Network",
+        "Associative Adversarial Networks", "MemoryGAN", "Discriminator Contrastive Divergence"]
+    n_claims = sum(len(v) for v in out.results.values())
+    claims_block = md.split("## Claims", 1)[1].split("\n## ", 1)[0]
+    assert claims_block.count("\n| ") == n_claims + 1  # header + one row per claim
+    assert "`gan-t1-parzen-mnist`" in claims_block and "`dcd-toy-ring8-hq`" in claims_block
+    assert "| not run |" in claims_block
+
+
+def test_gan_section_tables_figures_and_hyperparameters(report):
+    reports, _ = report
+    md = (reports / "report.md").read_text()
+    gan = md.split("## Generative Adversarial Nets", 1)[1].split("\n## ", 1)[0]
+    assert "G/parzen_ll" in gan and "225 ± 2" in gan
+    assert "real data (held-out)" in gan and "| 9.5 |" in gan.replace(" ± ", "|")  # IS ceiling
+    assert "G/hq_fraction" in gan
+    for name in ("gan_mnist_samples", "gan_ring8_samples", "gan_mnist_curves", "bars_G_is"):
+        assert f"figures/gan/{name}.png" in gan
+        assert (reports / "figures" / "gan" / f"{name}.png").stat().st_size > 1000
+    assert "### Hyperparameters" in gan and "| z_dim | 2 | profile | 100 | code |" in gan
+    assert "| lr | 0.1 | code |" in gan  # gan_mnist keeps the default
+    prov = md.split("## Provenance", 1)[1]
+    assert "`abc123`" in prov and "cpu:x86_64" in prov and "| gan_mnist | 2 | 1 |" in prov
+
+
+def test_html_is_self_contained(report):
+    reports, _ = report
+    html = (reports / "report.html").read_text()
+    srcs = re.findall(r'\bsrc="([^"]*)"', html)
+    hrefs = re.findall(r'\bhref="([^"]*)"', html)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert all(h.startswith("#") for h in hrefs)
+    assert "<link" not in html and "<script" not in html and "@import" not in html
+    assert '<td class="verdict v-not-run">not run</td>' in html
+    assert "<table>" in html
+
+
+def test_dvc_plot_csvs(report):
+    reports, _ = report
+    csv = (reports / "plots" / "train" / "gan_ring8.csv").read_text().splitlines()
+    assert csv[0].split(",")[:3] == ["step", "loss_d", "loss_g"]
+    assert len(csv) == 4
+
+
+def test_rerender_replaces_stale_figures(report, params):
+    reports, _ = report
+    stale = reports / "figures" / "gan" / "old.png"
+    stale.write_bytes(b"x")
+    root = reports.parent
+    render.build_report(make_plan(params), reports / "aggregate", root / "runs", root / "refs", reports)
+    assert not stale.exists() and (reports / "figures" / "gan" / "gan_mnist_samples.png").is_file()
