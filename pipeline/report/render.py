@@ -4,7 +4,8 @@
 ``reports/report.html`` is the same document rendered with the ``markdown``
 package and made self-contained: every image is embedded as a base64 data URI,
 the style sheet is inline, and the only links are in-page anchors. Training
-curves are also written as CSV under ``reports/plots/train/`` for ``dvc plots``.
+curves are also written as CSV under ``reports/plots/train/`` for ``dvc plots``
+(the report stage declares ``reports/plots`` with ``x: step``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pipeline.report.claims import (
     verdict_counts,
 )
 from pipeline.report.context import SectionContext, fmt, md_table, stat_text
+from pipeline.report.figures import loss_columns
 from pipeline.report.sections import renderer
 from pipeline.report.sections.common import hparams_table
 
@@ -202,8 +204,9 @@ def to_html(markdown_text: str, base: Path, title: str) -> str:
 
 
 def write_plot_csvs(plan: Plan, runs_root: Path, plots_dir: Path) -> list[Path]:
-    """reports/plots/train/<experiment>.csv: each logged column averaged over the
-    experiment's runs at every step (x = step) for ``dvc plots show``."""
+    """reports/plots/train/<experiment>/<quantity>.csv with columns ``step,<quantity>``:
+    each logged loss averaged over the experiment's runs at every step. One quantity per
+    file so that ``dvc plots show`` (x: step, y: the last column) draws every curve."""
     written = []
     for exp in dict.fromkeys(j.experiment for j in plan.jobs):
         frames = []
@@ -215,9 +218,10 @@ def write_plot_csvs(plan: Plan, runs_root: Path, plots_dir: Path) -> list[Path]:
         if not frames:
             continue
         mean = pd.concat(frames).groupby("step", as_index=False).mean(numeric_only=True)
-        path = plots_dir / "train" / f"{exp}.csv"
-        atomic_write_text(path, mean.to_csv(index=False))
-        written.append(path)
+        for col in loss_columns(mean):
+            path = plots_dir / "train" / exp / f"{col}.csv"
+            atomic_write_text(path, mean[["step", col]].to_csv(index=False))
+            written.append(path)
     return written
 
 
