@@ -102,6 +102,7 @@ class SectionContext:
     out_dir: Path
     settings: Settings
     figures_written: list[Path] = field(default_factory=list)
+    _run_dirs: dict[str, Path] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ plan and run files
 
@@ -117,12 +118,11 @@ class SectionContext:
         return [r for r in self.plan.runs() if r.experiment == experiment]
 
     def run_dir(self, run_id: str) -> Path | None:
-        for job in self.plan.jobs:
-            for run in job.runs:
-                if run.id == run_id:
-                    path = self.runs_root / Path(job.out).relative_to("runs") / run.name
-                    return path if path.is_dir() else None
-        return None
+        if not self._run_dirs:
+            self._run_dirs = {run.id: self.runs_root / Path(job.out).relative_to("runs") / run.name
+                              for job in self.plan.jobs for run in job.runs}
+        path = self._run_dirs.get(run_id)
+        return path if path is not None and path.is_dir() else None
 
     def samples(self, run_id: str) -> dict[str, np.ndarray]:
         """Arrays of a run's samples.npz (empty when absent or the run diverged)."""

@@ -37,15 +37,22 @@ def samples_figure(ctx: SectionContext, experiment: str, sets: Sequence[str] | N
                    max_runs: int = 3, caption: str = "") -> str:
     """Sample grids (images) or scatters (2D) of the first ``max_runs`` runs that have
     samples; with several sample sets (e.g. G, pixel, latent) the first run's sets side by side."""
-    runs = [r for r in ctx.runs_of(experiment) if ctx.samples(r.id)][:max_runs]
-    if not runs:
+    loaded = []
+    for run in ctx.runs_of(experiment):
+        arrays = {k: v for k, v in ctx.samples(run.id).items() if not k.startswith("aux/")}
+        if arrays:
+            loaded.append((run, arrays))
+        if len(loaded) >= max_runs:
+            break
+    if not loaded:
         return ""
-    first = ctx.samples(runs[0].id)
-    names = list(sets) if sets is not None else [k for k in first if not k.startswith("aux/")]
+    runs = [r for r, _ in loaded]
+    first = loaded[0][1]
+    names = list(sets) if sets is not None else list(first)
     if len(names) > 1:
         panels = [(f"{runs[0].name}: {k}", first[k]) for k in names if k in first]
     else:
-        panels = [(f"{r.name}: {names[0]}", ctx.samples(r.id)[names[0]]) for r in runs]
+        panels = [(f"{r.name}: {names[0]}", a[names[0]]) for r, a in loaded if names[0] in a]
     if not panels:
         return ""
     dataset = runs[0].dataset
