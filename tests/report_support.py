@@ -28,7 +28,7 @@ def metric_values(experiment: str, seed: int) -> dict[str, float]:
     if "ring8" in experiment:
         return {"G/modes": 8.0 - (seed % 2), "G/hq_fraction": 0.8 + 0.01 * seed, "G/kl_uniform": 0.05 * seed}
     return {"G/is": 5.0 + seed, "G/is_mod": 1.0 + 0.1 * seed, "G/fid": 30.0 - seed,
-            "G/parzen_ll": 200.0 + 2 * seed, "G/parzen_ll_se": 2.0}
+            "G/parzen_ll": 200.0 + 2 * seed, "G/parzen_se": 2.0}
 
 
 def build_tree(root: Path, params: dict[str, Any], diverged: tuple[str, ...] = (),

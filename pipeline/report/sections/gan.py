@@ -46,7 +46,7 @@ def _parzen(ctx: SectionContext, exps: list[str]) -> list[str]:
              + "".join(f"| {m} | {a} | {b} |\n" for m, a, b in PUBLISHED_PARZEN)]
     if parzen:
         parts += [(f"Ours at profile `{ctx.profile}` (σ chosen on validation from logspace(−1, 0, 10); "
-                  "mean ± std over seeds [bootstrap CI]; `G/parzen_ll_se`, when present, is each run's "
+                  "mean ± std over seeds [bootstrap CI]; `G/parzen_se`, when present, is each run's "
                   "standard error of the test-set mean):\n"),
                   ctx.metric_table(parzen, exps)]
     else:
