@@ -68,7 +68,7 @@ def scatters_2d(panels: Sequence[tuple[str, np.ndarray]], centres: np.ndarray | 
                 real: np.ndarray | None = None) -> Figure:
     """Generated 2D points (blue) over real points (grey) with mode centres (red crosses),
     one panel per (title, points), sharing the axis limits of the real data."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.5 * len(panels), 2.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.5 * len(panels), 2.9), squeeze=False)
     anchors = [a for a in (centres, real) if a is not None]
     ref = np.concatenate(anchors) if anchors else np.concatenate([p for _, p in panels])
     limit = float(np.abs(ref).max()) * 1.35
@@ -77,15 +77,17 @@ def scatters_2d(panels: Sequence[tuple[str, np.ndarray]], centres: np.ndarray | 
             ax.scatter(real[:, 0], real[:, 1], s=2, c="0.75", label="real", linewidths=0)
         ax.scatter(points[:, 0], points[:, 1], s=2, c="tab:blue", alpha=0.5, label="generated", linewidths=0)
         if centres is not None:
-            ax.scatter(centres[:, 0], centres[:, 1], marker="x", s=30, c="tab:red", label="mode centres")
+            ax.scatter(centres[:, 0], centres[:, 1], marker="x", s=25, c="tab:red", linewidths=1,
+                       label="mode centres")
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
         ax.set_aspect("equal")
         ax.tick_params(labelsize=6)
         ax.set_title(title, fontsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=6, markerscale=3, frameon=False)
-    fig.tight_layout(pad=0.3, rect=(0, 0.07, 1, 1))
+    fig.tight_layout(pad=0.4, rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=6, markerscale=2, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
     return fig
 
 
