@@ -87,7 +87,8 @@ def _ours_text(result: ClaimResult) -> str:
         if g.n == 0:
             cells.append(f"{g.label}: —")
         else:
-            cells.append(f"{g.label}: {stat_text(g.mean, g.std, g.ci[0], g.ci[1], g.n)}")
+            failed = f", {g.n_failed} failed" if g.n_failed else ""
+            cells.append(f"{g.label}: {stat_text(g.mean, g.std, g.ci[0], g.ci[1])} (n={g.n}{failed})")
     return "<br>".join(cells) or "—"
 
 
