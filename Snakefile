@@ -122,9 +122,10 @@ rule aggregate:
     input:
         scores=[job["scores"] for job in JOBS.values()],
         refs=[ref["out"] for ref in REFS.values()],
-        code="pipeline/report/aggregate.py",
+        code=["pipeline/report/aggregate.py", "pipeline/report/stats.py"],
     output:
         "reports/aggregate/runs.csv",
+        "reports/aggregate/timings.csv",
         "reports/aggregate/summary.csv",
         "reports/aggregate/metrics.json",
     params:
@@ -140,6 +141,7 @@ rule aggregate:
 rule report:
     input:
         "reports/aggregate/runs.csv",
+        "reports/aggregate/timings.csv",
         "reports/aggregate/summary.csv",
         [job["out"] for job in JOBS.values()],
         [ref["out"] for ref in REFS.values()],

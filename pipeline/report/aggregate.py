@@ -3,15 +3,19 @@
 - ``runs.csv``: one row per (run, metric): run_id, paper, experiment, model,
   variant, dataset, dataset_kind, seed, config, grid_point (JSON), status,
   metric, value. Metrics are the score file's (``G/is``, ``run/test_error``,
-  ...), ``run/failed`` (1 for a diverged run, whose other metrics are empty),
-  the training budget ``train/wall_s``, ``train/images_per_s``,
+  ...) and ``run/failed`` (1 for a diverged run, whose other metrics are
+  empty). The real-data ceiling of every dataset
+  (``refs/<dataset>/reference.json``) adds rows with variant ``real data`` and
+  metrics ``real/<name>``. These numbers are a function of the code, params and
+  seeds only: a rerun anywhere reproduces the file byte for byte.
+- ``timings.csv``: the same columns for what depends on the machine: the
+  training budget ``train/wall_s``, ``train/images_per_s``,
   ``train/steps_done``, ``train/sample_s``, ``train/s_per_step``, and the score
   stage's time ``score/wall_s`` (the run's ``score_s``, else the file's
-  ``wall_s`` shared equally among its runs) when recorded. The real-data
-  ceiling of every dataset (``refs/<dataset>/reference.json``) adds rows with
-  variant ``real data`` and metrics ``real/<name>``.
-- ``summary.csv``: per (paper, experiment, model, variant, dataset,
-  dataset_kind, metric): n_runs, n_failed, n (finite values), mean, std
+  ``wall_s`` shared equally among its runs) when recorded.
+  :func:`read_aggregate` returns both tables as one.
+- ``summary.csv``: over both tables, per (paper, experiment, model, variant,
+  dataset, dataset_kind, metric): n_runs, n_failed, n (finite values), mean, std
   (ddof 1) and the bootstrap CI of the mean (:mod:`pipeline.report.stats`;
   ``scoring.bootstrap_samples``, ``scoring.ci_level``; deterministic).
 - ``metrics.json``: flat headline numbers for ``dvc metrics show``: the mean of
@@ -90,11 +94,16 @@ def _load_job_scores(scores_dir: Path, job: Job) -> tuple[dict[str, dict[str, An
     return by_id, _number(doc.get("wall_s")) / max(len(by_id), 1)
 
 
-def _run_metrics(entry: Mapping[str, Any], score_share: float = math.nan) -> dict[str, float]:
+def _run_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
     status = entry.get("status", "ok")
     metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items()}
     if "run/failed" not in metrics or math.isnan(metrics["run/failed"]):
         metrics["run/failed"] = 0.0 if status == "ok" else 1.0
+    return metrics
+
+
+def _run_timings(entry: Mapping[str, Any], score_share: float = math.nan) -> dict[str, float]:
+    metrics: dict[str, float] = {}
     train = entry.get("train") or {}
     for key in TRAIN_METRICS:
         if key in train:
@@ -126,9 +135,11 @@ def reference_metrics(doc: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def run_rows(plan: Plan, scores_dir: Path | str) -> list[dict[str, Any]]:
-    """Rows of every planned run (raises MissingScoresError naming the first job without scores)."""
+def run_rows(plan: Plan, scores_dir: Path | str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Score rows and timing rows of every planned run (raises MissingScoresError naming the
+    first job without scores)."""
     rows: list[dict[str, Any]] = []
+    timings: list[dict[str, Any]] = []
     for job in plan.jobs:
         by_id, score_share = _load_job_scores(Path(scores_dir), job)
         for run in job.runs:
@@ -139,8 +150,10 @@ def run_rows(plan: Plan, scores_dir: Path | str) -> list[dict[str, Any]]:
                 "seed": run.seed, "config": "" if run.config_index is None else run.config_index,
                 "grid_point": canonical_json(dict(run.grid_point)), "status": entry.get("status", "ok"),
             }
-            rows += [{**base, "metric": m, "value": v} for m, v in sorted(_run_metrics(entry, score_share).items())]
-    return rows
+            rows += [{**base, "metric": m, "value": v} for m, v in sorted(_run_metrics(entry).items())]
+            timings += [{**base, "metric": m, "value": v}
+                        for m, v in sorted(_run_timings(entry, score_share).items())]
+    return rows, timings
 
 
 def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
@@ -158,9 +171,11 @@ def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
-def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str) -> pd.DataFrame:
-    rows = run_rows(plan, scores_dir) + reference_rows(plan, refs_dir)
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scores with the real-data ceilings, timings), both in the RUN_COLUMNS layout."""
+    rows, timings = run_rows(plan, scores_dir)
+    return (pd.DataFrame(rows + reference_rows(plan, refs_dir), columns=RUN_COLUMNS),
+            pd.DataFrame(timings, columns=RUN_COLUMNS))
 
 
 def summarise(runs: pd.DataFrame, samples: int, level: float, keys: Sequence[str] = GROUP_KEYS) -> pd.DataFrame:
@@ -186,8 +201,8 @@ def summarise(runs: pd.DataFrame, samples: int, level: float, keys: Sequence[str
 
 
 def headline_metrics(summary: pd.DataFrame, runs: pd.DataFrame) -> dict[str, float | int]:
-    """Flat dict for ``dvc metrics show``: ``<experiment>/<metric>`` means (training
-    timings excluded) and ``real/<dataset>/<name>`` ceilings, plus run counts."""
+    """Flat dict for ``dvc metrics show``: ``<experiment>/<metric>`` means (timings
+    excluded) and ``real/<dataset>/<name>`` ceilings, plus run counts."""
     out: dict[str, float | int] = {}
     planned = runs[runs["variant"] != REAL_VARIANT].drop_duplicates("run_id")
     out["runs"] = len(planned)
@@ -206,25 +221,28 @@ def write_aggregate(plan: Plan, scores_dir: Path | str, refs_dir: Path | str, ou
                     samples: int, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     from pipeline.io import atomic_write_json, atomic_write_text
 
-    runs = runs_table(plan, scores_dir, refs_dir)
-    summary = summarise(runs, samples, level)
+    runs, timings = runs_table(plan, scores_dir, refs_dir)
+    summary = summarise(pd.concat([runs, timings], ignore_index=True), samples, level)
     out_dir = Path(out_dir)
     atomic_write_text(out_dir / "runs.csv", runs.to_csv(index=False))
+    atomic_write_text(out_dir / "timings.csv", timings.to_csv(index=False))
     atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False))
     atomic_write_json(out_dir / "metrics.json", headline_metrics(summary, runs))
     return runs, summary
 
 
 def read_aggregate(directory: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """runs.csv and summary.csv back as DataFrames (string keys kept as strings)."""
+    """runs.csv (with timings.csv appended) and summary.csv back as DataFrames (string keys
+    kept as strings)."""
     directory = Path(directory)
-    for name in ("runs.csv", "summary.csv"):
+    for name in ("runs.csv", "timings.csv", "summary.csv"):
         if not (directory / name).is_file():
             raise PipelineError(f"{directory / name} not found: run `python -m pipeline aggregate` first")
     text_cols = {c: str for c in ("run_id", "paper", "experiment", "model", "variant", "dataset",
                                   "dataset_kind", "seed", "config", "grid_point", "status", "metric")}
-    runs = pd.read_csv(directory / "runs.csv", dtype=text_cols, keep_default_na=False,
-                       na_values={"value": ["", "NaN", "nan"]})
+    runs = pd.concat([pd.read_csv(directory / name, dtype=text_cols, keep_default_na=False,
+                                  na_values={"value": ["", "NaN", "nan"]}) for name in ("runs.csv", "timings.csv")],
+                     ignore_index=True)
     summary = pd.read_csv(directory / "summary.csv", dtype=text_cols, keep_default_na=False,
                           na_values={c: ["", "NaN", "nan"] for c in SUMMARY_COLUMNS[len(GROUP_KEYS):]})
     return runs, summary
