@@ -24,6 +24,21 @@ MODELS: dict[str, ModelEntry] = {
         "pipeline.models.gan:GAN",
         "Goodfellow et al. 2014: minimax GAN (maxout D, MLP G) and a 2D MLP variant",
     ),
+    "ebgan": ModelEntry(
+        "pipeline.hparams.ebgan:EBGANHParams",
+        "pipeline.models.ebgan:EBGAN",
+        "Zhao et al. 2017: EBGAN with an autoencoder energy, margin loss and pulling-away term",
+    ),
+    "gan_bn": ModelEntry(
+        "pipeline.hparams.gan_bn:GANBNHParams",
+        "pipeline.models.gan_bn:GANBN",
+        "Zhao et al. 2017: the probabilistic GAN baseline of EBGAN's grid (BN nets, tanh) and DCGAN",
+    ),
+    "ebgan_ssl": ModelEntry(
+        "pipeline.hparams.ebgan_ssl:EBGANSSLHParams",
+        "pipeline.models.ebgan_ssl:EBGANSSL",
+        "Zhao et al. 2017: bottom-layer-cost ladder network, alone or as EBGAN-LN's discriminator",
+    ),
 }
 
 
