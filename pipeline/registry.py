@@ -24,6 +24,11 @@ MODELS: dict[str, ModelEntry] = {
         "pipeline.models.gan:GAN",
         "Goodfellow et al. 2014: minimax GAN (maxout D, MLP G) and a 2D MLP variant",
     ),
+    "aan": ModelEntry(
+        "pipeline.hparams.aan:AANHParams",
+        "pipeline.models.aan:AAN",
+        "Arici & Celikyilmaz 2016: RBM associative memory on D's tanh layer feeding G; noise-fed control",
+    ),
     "ebgan": ModelEntry(
         "pipeline.hparams.ebgan:EBGANHParams",
         "pipeline.models.ebgan:EBGAN",

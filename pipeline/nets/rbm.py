@@ -126,13 +126,16 @@ class RBM(nn.Module):
             v, mean = self.sample_visible(self.sample_hidden(v, generator), generator)
         return v, mean
 
-    def chain(self, v: torch.Tensor, steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Conditional means E[v | h_t] along one block Gibbs chain, t = 1..steps: (steps, N, V)."""
-        means = []
+    def chain(self, v: torch.Tensor, steps: int, generator: torch.Generator | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Visible samples and their conditional means E[v | h_t] along one block Gibbs
+        chain from ``v``, t = 1..steps: two (steps, N, V) tensors."""
+        samples, means = [], []
         for _ in range(steps):
             v, mean = self.sample_visible(self.sample_hidden(v, generator), generator)
+            samples.append(v)
             means.append(mean)
-        return torch.stack(means)
+        return torch.stack(samples), torch.stack(means)
 
     def contrastive_loss(self, v_data: torch.Tensor, v_neg: torch.Tensor) -> torch.Tensor:
         """mean F(v_data) - mean F(v_neg): its gradient with v_neg fixed is minus the
@@ -144,6 +147,7 @@ class RBM(nn.Module):
 class NegativeSamples:
     sample: torch.Tensor  # visible states after k Gibbs steps
     mean: torch.Tensor  # E[v | h_k] of the last step
+    loss: torch.Tensor  # mean F(v_data) - mean F(v_neg) before the update (detached)
 
 
 class ContrastiveDivergence:
@@ -175,12 +179,4 @@ class ContrastiveDivergence:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return NegativeSamples(sample, mean)
-
-    def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict(), "chains": self.chains}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
-        chains = state["chains"]
-        self.chains = None if chains is None else chains.to(self.rbm.W.device)
+        return NegativeSamples(sample, mean, loss.detach())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
@@ -166,26 +167,40 @@ def test_sampling_with_a_generator_is_reproducible_and_leaves_global_rng_alone()
     like = torch.zeros(1, dtype=torch.float64)
     torch.manual_seed(9)
     before = torch.get_rng_state()
-    a = rbm.chain(rbm.random_visible(5, like, torch.Generator().manual_seed(1)), 4,
-                  torch.Generator().manual_seed(2))
-    b = rbm.chain(rbm.random_visible(5, like, torch.Generator().manual_seed(1)), 4,
-                  torch.Generator().manual_seed(2))
-    assert a.shape == (4, 5, V)
-    assert torch.equal(a, b)
+    a, a_mean = rbm.chain(rbm.random_visible(5, like, torch.Generator().manual_seed(1)), 4,
+                          torch.Generator().manual_seed(2))
+    b, b_mean = rbm.chain(rbm.random_visible(5, like, torch.Generator().manual_seed(1)), 4,
+                          torch.Generator().manual_seed(2))
+    assert a.shape == a_mean.shape == (4, 5, V)
+    assert torch.equal(a, b) and torch.equal(a_mean, b_mean)
+    assert set(a.unique().tolist()) <= {-1.0, 1.0}
+    # the chain is the block Gibbs sampler: its last state equals gibbs() with the same draws
+    last, last_mean = rbm.gibbs(rbm.random_visible(5, like, torch.Generator().manual_seed(1)), 4,
+                                torch.Generator().manual_seed(2))
+    assert torch.equal(last, a[-1]) and torch.equal(last_mean, a_mean[-1])
     assert torch.equal(torch.get_rng_state(), before)
 
 
-def test_persistent_chains_survive_state_round_trip():
+def test_persistent_chains_carry_over_and_cd_chains_restart_at_the_data():
     torch.manual_seed(0)
-    rbm = RBM(V, H)
-    trainer = ContrastiveDivergence(rbm, k=2, persistent=True, lr=0.05, momentum=0.5)
     data = torch.where(torch.rand(8, V) < 0.5, 1.0, -1.0)
-    trainer.step(data)
-    state = trainer.state_dict()
-    other = ContrastiveDivergence(rbm, k=2, persistent=True, lr=0.05, momentum=0.5)
-    other.load_state_dict(state)
-    assert torch.equal(other.chains, trainer.chains)
-    # CD starts every chain at the data: no state between steps
+    pcd = ContrastiveDivergence(RBM(V, H), k=2, persistent=True, lr=0.05, momentum=0.5)
+    first = pcd.step(data)
+    assert torch.equal(pcd.chains, first.sample)
+    before = copy.deepcopy(pcd.rbm)
+    torch.manual_seed(5)
+    second = pcd.step(data)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        expected, _ = before.gibbs(first.sample, 2)
+    assert torch.equal(second.sample, expected)
+
     cd = ContrastiveDivergence(RBM(V, H), k=1, persistent=False, lr=0.05, momentum=0.5)
-    cd.step(data)
+    before = copy.deepcopy(cd.rbm)
+    torch.manual_seed(6)
+    out = cd.step(data)
+    torch.manual_seed(6)
+    with torch.no_grad():
+        expected, _ = before.gibbs(data, 1)
+    assert torch.equal(out.sample, expected)
     assert cd.chains is None
