@@ -44,6 +44,11 @@ MODELS: dict[str, ModelEntry] = {
         "pipeline.models.ebgan_ssl:EBGANSSL",
         "Zhao et al. 2017: bottom-layer-cost ladder network, alone or as EBGAN-LN's discriminator",
     ),
+    "memorygan": ModelEntry(
+        "pipeline.hparams.memorygan:MemoryGANHParams",
+        "pipeline.models.memorygan:MemoryGAN",
+        "Kim et al. 2018: discriminative memory network, memory-conditional G; -EM/-MCGN/-Memory ablations",
+    ),
 }
 
 
