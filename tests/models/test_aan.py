@@ -193,3 +193,14 @@ def test_resume_from_state_continues_exactly(digits, learning):
     assert torch.equal(torch.stack(m._balance), torch.stack(resumed._balance))
     if learning == "pcd":
         assert torch.equal(m.cd.chains, resumed.cd.chains)
+
+
+def test_gaussian_visible_units_train_and_sample(digits):
+    m = model(digits, visible_units="gaussian", rbm_learning="pcd")
+    assert isinstance(m.nets["F"][-1], torch.nn.LeakyReLU)  # F's visible layer is not squashed
+    seen = capture_g_inputs(m)
+    logs = run_steps(m, digits, 3)[-1]
+    assert all(torch.isfinite(v) for v in logs.values())
+    assert len(seen[-1].unique()) == seen[-1].numel()  # real-valued samples of N(b + Wh, I)
+    x = m.generate(5, torch.Generator().manual_seed(0))["G"]
+    assert x.shape == (5, 1, 8, 8) and torch.isfinite(x).all()
