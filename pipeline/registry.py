@@ -44,6 +44,11 @@ MODELS: dict[str, ModelEntry] = {
         "pipeline.models.ebgan_ssl:EBGANSSL",
         "Zhao et al. 2017: bottom-layer-cost ladder network, alone or as EBGAN-LN's discriminator",
     ),
+    "dcd": ModelEntry(
+        "pipeline.hparams.dcd:DCDHParams",
+        "pipeline.models.dcd:DCD",
+        "Song et al. 2020: SN critic, Langevin refinement on its energy, contrastive fine-tuning",
+    ),
     "memorygan": ModelEntry(
         "pipeline.hparams.memorygan:MemoryGANHParams",
         "pipeline.models.memorygan:MemoryGAN",
