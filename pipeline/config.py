@@ -30,6 +30,7 @@ import yaml
 from pipeline import hparams as hparams_lib
 from pipeline.data.kinds import KINDS
 from pipeline.errors import ConfigError
+from pipeline.metrics.registry import resolve_metrics
 from pipeline.registry import MODELS, hparams_class
 
 PARAMS_FILE = Path("params.yaml")
@@ -342,6 +343,7 @@ def make_plan(params: Mapping[str, Any]) -> Plan:
             )
         if "/" in exp_name or "." in exp_name:
             raise ConfigError(f"{where}: experiment names may not contain '/' or '.'")
+        resolve_metrics(exp.get("score"), datasets[exp["dataset"]].kind, where)
         hp_cls = hparams_class(exp["model"])
         points = _grid_points(exp_name, exp.get("grid"))
         n_configs = len(list(itertools.product(*exp["grid"]["space"].values()))) if exp.get("grid") else 1

@@ -53,11 +53,14 @@ from pipeline.data.loader import open_dataset
 from pipeline.data.manifest import sha256_file
 from pipeline.data.sources import DataSource
 from pipeline.io import atomic_open, atomic_write_json
-from pipeline.metrics import extractors as ex
 from pipeline.metrics import scoring
-from pipeline.metrics.classifiers import save_classifier, train_classifier
-from pipeline.metrics.feature_distances import feature_statistics
-from pipeline.metrics.registry import DEFAULT_METRICS, METRICS, data_type, extractor_name
+from pipeline.metrics.registry import (
+    CLASSIFIER,
+    DEFAULT_METRICS,
+    METRICS,
+    data_type,
+    extractor_name,
+)
 from pipeline.metrics.settings import ScoringSettings, as_dict, load_settings
 from pipeline.provenance import provenance
 
@@ -72,8 +75,12 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 def _image_reference(data: DataSource, kind: str, settings: ScoringSettings, out: Path, device: torch.device,
                      info: dict[str, Any]) -> None:
+    from pipeline.metrics import extractors as ex  # torch-fidelity: only for images
+    from pipeline.metrics.classifiers import save_classifier, train_classifier
+    from pipeline.metrics.feature_distances import feature_statistics
+
     name = extractor_name(kind)
-    if name == ex.CLASSIFIER:
+    if name == CLASSIFIER:
         trained = train_classifier(data, settings.classifier, device)
         weights = save_classifier(out / scoring.CLASSIFIER_FILE, trained, settings.classifier)
         info["classifier_accuracy"] = trained.heldout_accuracy

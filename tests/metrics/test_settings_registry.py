@@ -71,3 +71,11 @@ def test_inapplicable_or_unknown_metrics_are_config_errors():
         resolve_metrics({"metrics": ["modes"]}, "swissroll", "experiments.x")
     with pytest.raises(ConfigError, match="experiments.x.score.metrics: unknown metric 'inception'"):
         resolve_metrics({"metrics": ["inception"]}, "mnist", "experiments.x")
+
+
+def test_plan_expansion_checks_score_blocks(tiny_params):
+    from pipeline.config import make_plan
+
+    tiny_params["experiments"]["gan_ring8"]["score"] = {"metrics": ["fid"]}
+    with pytest.raises(ConfigError, match="experiments.gan_ring8.score.metrics: 'fid' does not apply"):
+        make_plan(tiny_params)
