@@ -47,7 +47,7 @@ def params():
                "hparams": {**ssl, "adversarial": False}},
         "ebgan_ln": {**experiment("ebgan_ssl", "ebgan_ln", seeds=(0, 1, 2), grid={"hparams.n_labels": [100, 1000]}),
                      "hparams": ssl},
-        "toy": experiment("ebgan", "theorem1", dataset="ring8", seeds=(0, 1, 2),
+        "toy_ring8": experiment("ebgan", "theorem1", dataset="ring8", seeds=(0, 1, 2),
                           hparams={"batchnorm": False, "margin": 1.0}),
     }
     return tiny_params
@@ -81,7 +81,7 @@ def fake_ebgan_outputs(root, params) -> None:
             elif entry["status"] == "ok":
                 m["G/is_mod"] = score_of(run)
         path.write_text(json.dumps(doc))
-    folder = next(root.glob("runs/toy/*/s0"))
+    folder = next(root.glob("runs/toy_ring8/*/s0"))
     (folder / "train_log.csv").write_text("step,loss_d,loss_g,wall_s,images_per_s\n10,0.5,1,1,1\n20,0.9,1,2,1\n")
 
 
@@ -112,6 +112,7 @@ def test_claim_verdicts_follow_the_measured_numbers(ctx):
     assert verdicts["ebgan-t2-ln-200"] == "not run"  # no 200-label runs here
     assert verdicts["ebgan-t2-ln-100-abs"] == "not run"  # paper profile only
     assert verdicts["ebgan-f4-samples"] == "inconclusive"  # qualitative
+    assert verdicts["ebgan-th1-pg-equals-pdata"] == "fails"  # fake hq fractions 0.80-0.82
 
 
 @pytest.fixture(scope="module")
