@@ -9,7 +9,8 @@ below follow the authors' code, tagged in pipeline/hparams/dcd.py.)
 **Base model** (steps < base_steps): n_dis critic updates per G update,
 hinge loss  L_D = E relu(1 - D(x)) + E relu(1 + D(G(z))),  L_G = -E D(G(z)),
 or the WGAN loss  L_D = E D(G(z)) - E D(x)  of the toy code; spectral
-normalisation on every critic layer keeps D Lipschitz.
+normalisation on every critic layer keeps D Lipschitz. Each critic update scores
+real and fake samples in one pass (one power iteration per update).
 
 **Pixel-space Langevin** (code's ``langevin.py``), data scaled to [-1, 1] for images:
 
@@ -39,6 +40,11 @@ statistics stay fixed too). Losses: hinge (image code) or the toy code's
 L = E D(neg) - E D(x) + l2 * (E D(neg)^2 + E D(x)^2). Per iteration n_dis
 updates, reusing one negative and one real batch (image code) or drawing fresh
 ones per update (toy code).
+
+Differences from the code: the pixel step takes the gradient at x_k and then adds
+noise (the image code adds the noise first and takes the gradient at the noisy point);
+the toy script's noise, 0.2 sqrt(eps) scaled by |grad D|, is replaced by a constant
+sigma (for a 1-Lipschitz critic the scale is at most the same).
 
 Sample sets: ``G`` (plain generator), ``pixel`` / ``latent`` (refined on the base
 critic), ``finetuned`` (refined on D_cd in ``finetune_space``; only after

@@ -280,3 +280,17 @@ def test_architecture_checks():
             torch.device("cpu"))
     with pytest.raises(ConfigError, match="adam_betas"):
         build(DCDHParams, {"adam_betas": [0.5]}, "hp")
+
+
+def test_resuming_mid_finetuning_matches_an_uninterrupted_run(ring8):
+    straight = toy_model(ring8)
+    train(straight, ring8, range(7))
+    first = toy_model(ring8)
+    train(first, ring8, range(5))
+    state, rng = first.state_dict(), torch.get_rng_state()
+    resumed = toy_model(ring8)
+    resumed.load_state_dict(state)
+    torch.set_rng_state(rng)
+    train(resumed, ring8, range(5, 7))
+    for name in ("G", "D", "D_cd"):
+        assert same(params(straight.nets[name]), params(resumed.nets[name])), name
