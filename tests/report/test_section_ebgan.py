@@ -121,7 +121,8 @@ def text(ctx):
 
 
 def test_section_draws_every_part_and_counts_the_failed_run(ctx, text):
-    for name in ("grid_histograms", "grid_by_optimiser", "margin_samples", "margin_score", "theorem1_v_over_m"):
+    for name in ("grid_histograms", "grid_by_optimiser", "margin_samples", "margin_score", "theorem1_v_over_m",
+                 "best_configs_samples"):
         assert f"figures/ebgan/{name}.png" in text, name
         assert (ctx.out_dir / "figures" / "ebgan" / f"{name}.png").is_file()
     grid_rows = [line for line in text.splitlines() if line.startswith("| GAN | all |")]

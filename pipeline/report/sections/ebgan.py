@@ -116,8 +116,9 @@ def _hist_panel(ax: plt.Axes, groups: Mapping[str, pd.DataFrame], edges: np.ndar
 def _edges(groups: Mapping[str, pd.DataFrame]) -> np.ndarray:
     values = np.concatenate([g["value"].to_numpy(float) for g in groups.values()])
     values = values[np.isfinite(values)]
+    lo = min(0.0, float(values.min())) if values.size else 0.0  # I' can dip below 0 by rounding
     hi = float(values.max()) if values.size else 1.0
-    return np.linspace(0.0, max(hi, 1e-3) * 1.0001, BINS + 1)
+    return np.linspace(lo, lo + max(hi - lo, 1e-3) * 1.0001, BINS + 1)
 
 
 def grid_histograms(ctx: SectionContext, scores: Mapping[str, pd.DataFrame]) -> str:
@@ -213,6 +214,20 @@ def margin_figures(ctx: SectionContext, experiment: str) -> str:
     return "\n\n".join(parts)
 
 
+def first_samples_figure(ctx: SectionContext, experiments: Sequence[str], name: str, caption: str) -> str:
+    """The first run's G samples of each experiment, side by side (e.g. Figure 4's three panels)."""
+    panels = []
+    for exp in experiments:
+        for run in ctx.runs_of(exp):
+            g = ctx.samples(run.id).get("G")
+            if g is not None:
+                panels.append((f"{run.variant} ({run.name})", g))
+                break
+    if not panels:
+        return ""
+    return ctx.figure(figures.sample_grids(panels), name, caption)
+
+
 def ssl_table(ctx: SectionContext) -> str:
     """Table 2 analogue: test error (%) per label count, ours (mean ± std over seeds) and published."""
     rows = []
@@ -283,7 +298,8 @@ def render(ctx: SectionContext) -> str:
     if best:
         parts += ["### Best configurations (Figure 4)\n",
                   ctx.metric_table(["G/is_mod", "G/is", "G/fid", "G/kid", "G/precision", "G/recall"], best)]
-        parts += [samples_figure(ctx, e, max_runs=1, caption=f"{e}: samples") for e in best]
+        parts.append(first_samples_figure(ctx, best, "best_configs_samples",
+                                          "samples of the best GAN, EBGAN and EBGAN-PT configurations (Fig. 4)"))
 
     if _experiments_of(ctx, "ln") or _experiments_of(ctx, "ebgan_ln"):
         parts += ["### Semi-supervised permutation-invariant MNIST (Table 2)\n", ssl_table(ctx)]
@@ -296,8 +312,13 @@ def render(ctx: SectionContext) -> str:
                                     "G/modes", "G/hq_fraction"], [exp], with_ceiling=False),
                   theorem1_figure(ctx, exp), samples_figure(ctx, exp, caption=f"{exp}: samples")]
 
+    by_dataset: dict[str, list[str]] = {}
     for variant in ("ebgan", "ebgan_pt", "dcgan"):
         for exp in _experiments_of(ctx, variant):
-            parts += [f"### 64x64 samples: `{exp}`\n", ctx.metric_table(ctx.scored_metrics(exp), [exp]),
-                      samples_figure(ctx, exp, max_runs=1), curves_figure(ctx, exp)]
+            by_dataset.setdefault(ctx.runs_of(exp)[0].dataset, []).append(exp)
+    for dataset, group in by_dataset.items():
+        parts += [f"### 64x64 {dataset}: EBGAN, EBGAN-PT, DCGAN (appendix C)\n",
+                  ctx.metric_table(ctx.scored_metrics(group[0]), group),
+                  first_samples_figure(ctx, group, f"{dataset}_64_samples", f"{dataset}: samples"),
+                  *[curves_figure(ctx, exp) for exp in group]]
     return "\n\n".join(p for p in parts if p)
