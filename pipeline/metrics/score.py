@@ -16,9 +16,11 @@ experiment's ``score: {metrics: [...]}`` (default: by data type,
 samples (default: ``scoring.n_samples`` for images, all samples of 2D sets, whose
 protocol size is the experiment's ``sample.n``). Evaluation metrics of train.json
 become ``run/<name>``. A diverged run (or one whose samples hold non-finite
-values) gets ``run/failed`` = 1 and null sample metrics; its set names are those
-of the job's successful runs (``G`` when none succeeded), so the aggregate
-counts it as failed instead of dropping it.
+values) gets ``run/failed`` = 1 and null sample metrics; a diverged run has no
+samples, so its set names are those of the job's successful runs (``G`` when
+none succeeded): the aggregate counts it as failed instead of dropping it. A
+successful run without sample sets (a model with no generator) gets only
+``run/*`` metrics.
 """
 
 from __future__ import annotations
@@ -116,8 +118,9 @@ def _sample_sets(path: Path) -> dict[str, np.ndarray]:
 
 
 def score_run(run: Run, run_dir: Path, metrics: tuple[str, ...], n: int | None, ctx: scoring.RealContext | None,
-              fallback_sets: list[str]) -> dict[str, Any]:
-    """One run's entry of the score file (``ctx`` None: no run of the job has samples)."""
+              placeholder_sets: list[str]) -> dict[str, Any]:
+    """One run's entry of the score file (``ctx`` None: no run of the job has samples).
+    A failed run without samples gets null metrics for ``placeholder_sets``."""
     start = time.perf_counter()
     train_path = run_dir / "train.json"
     if not train_path.is_file():
@@ -139,11 +142,8 @@ def score_run(run: Run, run_dir: Path, metrics: tuple[str, ...], n: int | None, 
                   file=sys.stderr)
         n_scored[name] = len(subset)
         values.update({f"{name}/{k}": v for k, v in scoring.score_set(subset, metrics, ctx).items()})
-    for name in (list(sets) or fallback_sets):
-        for key in output_names(metrics, name):
-            values.setdefault(key, None)
-        if failed:
-            values.update({key: None for key in output_names(metrics, name)})
+    if failed:
+        values = {key: None for name in (list(sets) or placeholder_sets) for key in output_names(metrics, name)}
     values.update({f"run/{k}": v for k, v in (train.get("metrics") or {}).items()})
     values["run/failed"] = 1 if failed else 0
     return {
@@ -169,9 +169,11 @@ def score_job(plan: Plan, job: Job, runs_dir: Path, data_dir: Path, ref_dir: Pat
     n = (exp.get("score") or {}).get("n", settings.n_samples if data_type(kind) == "image" else None)
     ref = load_reference(ref_dir, job.dataset, settings)
     run_dirs = {run.id: Path(runs_dir) / run.name for run in job.runs}
-    ok_sets = sorted({name for run in job.runs for name in _ok_sets(run_dirs[run.id])})
-    ctx = real_context(plan, job, metrics, data_dir, ref_dir, ref, settings) if ok_sets else None
-    entries = [score_run(run, run_dirs[run.id], metrics, n, ctx, ok_sets or ["G"]) for run in job.runs]
+    ok_sets = [_ok_sets(run_dirs[run.id]) for run in job.runs]
+    set_names = sorted({name for names in ok_sets if names for name in names})
+    ctx = real_context(plan, job, metrics, data_dir, ref_dir, ref, settings) if set_names else None
+    placeholders = set_names if any(names is not None for names in ok_sets) else ["G"]
+    entries = [score_run(run, run_dirs[run.id], metrics, n, ctx, placeholders) for run in job.runs]
     device = ctx.device if ctx is not None and ctx.device is not None else "cpu"
     ref_sha = sha256_file(Path(ref_dir) / scoring.REFERENCE_JSON)
     for entry in entries:
@@ -181,10 +183,10 @@ def score_job(plan: Plan, job: Job, runs_dir: Path, data_dir: Path, ref_dir: Pat
                    "wall_s": round(time.perf_counter() - start, 3), "runs": entries})
 
 
-def _ok_sets(run_dir: Path) -> list[str]:
-    """Sample-set names of a successful run (empty for a diverged or missing run)."""
+def _ok_sets(run_dir: Path) -> list[str] | None:
+    """Sample-set names of a successful run (None for a diverged or missing run)."""
     train_path = run_dir / "train.json"
     if not train_path.is_file() or read_json(train_path).get("status") != "ok":
-        return []
+        return None
     with np.load(run_dir / "samples.npz") as z:
         return [k for k in z.files if not k.startswith("aux/")]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import yaml
 
@@ -111,3 +113,19 @@ def test_missing_inputs_name_the_fix(in_workspace, capsys, missing):
     err = capsys.readouterr().err
     assert ("python -m pipeline train gan_ring8.0" in err) if missing == "runs" else \
         ("python -m pipeline reference ring8" in err)
+
+
+def test_run_without_sample_sets_keeps_only_run_metrics(in_workspace):
+    # a model without a generator (e.g. a supervised baseline) and evaluation metrics
+    runs = in_workspace / "runs" / "no_sets"
+    shutil.copytree(in_workspace / "runs" / "gan_ring8" / "shard0", runs)
+    for run in ("s0", "s1"):
+        np.savez(runs / run / "samples.npz", **{"aux/curve": np.arange(3.0)})
+        train = json.loads((runs / run / "train.json").read_text())
+        train["metrics"] = {"test_error": 0.25, "undefined": None}
+        (runs / run / "train.json").write_text(json.dumps(train))
+    assert main(["score", "gan_ring8.0", "--runs", str(runs), "--data", "data/ring8", "--ref", "refs/ring8",
+                 "--out", "scores/no_sets.json"]) == 0
+    for entry in strict_json(in_workspace / "scores" / "no_sets.json")["runs"]:
+        assert entry["metrics"] == {"run/test_error": 0.25, "run/undefined": None, "run/failed": 0}
+        assert entry["status"] == "ok"
