@@ -27,7 +27,7 @@ def dvc_jobs(root) -> dict[str, dict[str, set[str]]]:
     return jobs
 
 
-BLOCK = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):\n(.*?)(?=^\S.*:\n|\Z)", re.S | re.M)
+SHELL = re.compile(r"^(?:Shell command: )?(python -m pipeline .*)$", re.M)
 
 
 def snakemake_jobs(root) -> dict[str, dict[str, set[str]]]:
@@ -44,7 +44,7 @@ def snakemake_jobs(root) -> dict[str, dict[str, set[str]]]:
         if not head or head.group(1) == "all":
             continue
         fields = dict(re.findall(r"^    (input|output): (.*)$", chunk, re.M))
-        cmd = next(line.strip() for line in chunk.splitlines() if line.strip().startswith("python -m pipeline"))
+        cmd = SHELL.search(chunk).group(1).strip()
         split = lambda s: {normalise(p.strip()) for p in s.split(",") if p.strip()} if s else set()
         jobs[cmd] = {"outs": split(fields.get("output")), "deps": split(fields.get("input"))}
     return jobs
