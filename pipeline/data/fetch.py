@@ -179,8 +179,12 @@ def _torchvision_kind(cfg: DatasetConfig, workdir: Path) -> tuple[Arrays, dict[s
     else:  # celeba, lsun_bedroom: image folders, centre-cropped and resized
         size = o["image_size"] or 64
         crop = 108 if cfg.kind == "celeba" else 0
-        x = formats.read_image_folder(folder, size, crop=crop, limit=o["max_train"])
-        arrays = {"x_train": x, "y_train": np.full(len(x), -1, np.int64)}
+        x = formats.read_image_folder(folder, size, crop=crop)
+        if o["test_size"] >= len(x):
+            raise DataError(f"dataset {cfg.name!r}: test_size {o['test_size']} leaves no training images of {len(x)}")
+        labels = np.full(len(x), -1, np.int64)
+        cut = len(x) - o["test_size"]
+        arrays = {"x_train": x[:cut], "y_train": labels[:cut], "x_test": x[cut:], "y_test": labels[cut:]}
     if o["max_train"]:
         arrays["x_train"], arrays["y_train"] = arrays["x_train"][: o["max_train"]], arrays["y_train"][: o["max_train"]]
     if o["validation_size"]:

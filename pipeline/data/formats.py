@@ -117,14 +117,12 @@ def read_stl10_folder(folder: Path) -> dict[str, np.ndarray]:
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
-def read_image_folder(folder: Path, size: int, crop: int = 0, limit: int = 0) -> np.ndarray:
+def read_image_folder(folder: Path, size: int, crop: int = 0) -> np.ndarray:
     """Every image under ``folder`` (sorted by path): centre-crop to ``crop`` (0 = the
     shorter side), resize to ``size`` x ``size``, RGB uint8 (N, 3, size, size)."""
     from PIL import Image
 
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if limit:
-        paths = paths[:limit]
     if not paths:
         raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
     out = np.empty((len(paths), 3, size, size), dtype=np.uint8)

@@ -63,6 +63,11 @@ class TorchvisionOptions:
     pad_to: int = hp(0, "ours", ge=0)
     validation_size: int = hp(0, "ours", ge=0, note="hold out the last N training images")
     max_train: int = hp(0, "ours", ge=0, note="use only the first N training images (0 = all)")
+    test_size: int = hp(
+        10000, "ours", gt=0,
+        note="held-out images taken from the end for image-folder kinds without an official test split "
+             "(CelebA's official test partition is its last 19,962 images)",
+    )
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,13 @@ def test_image_folder_kind_crops_and_resizes(tmp_path):
     folder.mkdir(parents=True)
     for i in range(3):
         Image.fromarray(np.full((218, 178, 3), 40 * i, np.uint8)).save(folder / f"{i:06d}.jpg")
-    plan = plan_for("celeba", "celeba", source_dir=str(tmp_path / "faces"), image_size=16, validation_size=1)
+    for i in range(3, 5):
+        Image.fromarray(np.full((218, 178, 3), 40 * i, np.uint8)).save(folder / f"{i:06d}.png")
+    plan = plan_for("celeba", "celeba", source_dir=str(tmp_path / "faces"), image_size=16, validation_size=1,
+                    test_size=2)
     fetch(plan.datasets["celeba"], tmp_path / "data" / "celeba")
-    x = np.load(tmp_path / "data" / "celeba" / "x_train.npy")
-    assert x.shape == (2, 3, 16, 16)
-    assert abs(int(x[1].mean()) - 40) <= 2
+    source = open_dataset(plan.datasets, "celeba", tmp_path / "data" / "celeba")
+    x, _ = source.train_arrays()
+    assert x.shape == (2, 3, 16, 16) and source.spec.shape == (3, 16, 16)
+    assert abs(float(x[1].mean()) * 255 - 40) <= 2
+    assert source.heldout()[0].shape == (2, 3, 16, 16) and source.validation()[0].shape == (1, 3, 16, 16)
