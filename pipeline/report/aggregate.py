@@ -12,7 +12,8 @@
   training budget ``train/wall_s``, ``train/images_per_s``,
   ``train/steps_done``, ``train/sample_s``, ``train/s_per_step``, and the score
   stage's time ``score/wall_s`` (the run's ``score_s``, else the file's
-  ``wall_s`` shared equally among its runs) when recorded.
+  ``wall_s`` shared equally among its runs) when recorded, and a model's own
+  timings: evaluate() metrics named ``time_*`` (``run/time_*``).
   :func:`read_aggregate` returns both tables as one.
 - ``summary.csv``: over both tables, per (paper, experiment, model, variant,
   dataset, dataset_kind, metric): n_runs, n_failed, n (finite values), mean, std
@@ -94,16 +95,19 @@ def _load_job_scores(scores_dir: Path, job: Job) -> tuple[dict[str, dict[str, An
     return by_id, _number(doc.get("wall_s")) / max(len(by_id), 1)
 
 
+TIMING_PREFIX = "run/time_"  # evaluate() metrics measured in time: machine-dependent
+
+
 def _run_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
     status = entry.get("status", "ok")
-    metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items()}
+    metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items() if not k.startswith(TIMING_PREFIX)}
     if "run/failed" not in metrics or math.isnan(metrics["run/failed"]):
         metrics["run/failed"] = 0.0 if status == "ok" else 1.0
     return metrics
 
 
 def _run_timings(entry: Mapping[str, Any], score_share: float = math.nan) -> dict[str, float]:
-    metrics: dict[str, float] = {}
+    metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items() if k.startswith(TIMING_PREFIX)}
     train = entry.get("train") or {}
     for key in TRAIN_METRICS:
         if key in train:

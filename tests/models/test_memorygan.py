@@ -201,7 +201,7 @@ def test_evaluate_returns_the_memory_figures_and_overhead():
     assert a["prior_snapshots"].shape == (3, 32)
     assert a["prior_snapshots"].sum(1) == pytest.approx([1, 1, 1], rel=1e-5)
     assert (m.memory.values[torch.as_tensor(a["slot_ids"])] == 1).all()
-    assert ev.metrics["overhead_ratio"] > 0 and ev.metrics["step_s_dcgan"] > 0
+    assert ev.metrics["time_overhead_ratio"] > 0 and ev.metrics["time_step_s_dcgan"] > 0
     assert 1 <= ev.metrics["real_prior_perplexity"] <= 32
     assert torch.equal(m.memory.keys, keys_before)  # timing ran on a copy
 

@@ -108,3 +108,15 @@ def test_runs_csv_does_not_depend_on_timings(tmp_path, params):
     aggregate.write_aggregate(plan, tmp_path / "scores", tmp_path / "refs", tmp_path / "b", 100, 0.9)
     assert (tmp_path / "a" / "runs.csv").read_text() == (tmp_path / "b" / "runs.csv").read_text()
     assert (tmp_path / "a" / "timings.csv").read_text() != (tmp_path / "b" / "timings.csv").read_text()
+
+
+def test_model_timings_go_to_timings_csv(tmp_path, params):
+    build_tree(tmp_path, params)
+    path = tmp_path / "scores" / "gan_ring8" / "shard0.json"
+    doc = json.loads(path.read_text())
+    doc["runs"][0]["metrics"]["run/time_overhead_ratio"] = 1.25
+    path.write_text(json.dumps(doc))
+    runs, timings = aggregate.runs_table(make_plan(params), tmp_path / "scores", tmp_path / "refs")
+    assert "run/time_overhead_ratio" not in set(runs["metric"])
+    row = timings[timings["metric"] == "run/time_overhead_ratio"]
+    assert row["value"].tolist() == [1.25] and row["run_id"].tolist() == [doc["runs"][0]["run_id"]]
