@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from pipeline.models.memory import INIT_HIST, Memory
+from pipeline.nets.memory import INIT_HIST, Memory
 
 E = math.e
 
