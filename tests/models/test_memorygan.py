@@ -264,3 +264,11 @@ def test_perplexity_counts_effective_slots():
 def test_to_uint8_rounds_and_clips():
     out = to_uint8(torch.tensor([-0.1, 0.0, 0.5, 1.2]))
     assert out.dtype.name == "uint8" and out.tolist() == [0, 0, 128, 255]
+
+
+def test_cifar10_settings_match_the_paper_parameter_count():
+    # Sec. 4.5: "MemoryGAN with 4,128K parameters" on CIFAR-10 (memory slots are not parameters)
+    data = source((3, 32, 32), n=8)
+    hp = {"arch": "resnet", "output": "tanh", "z_dim": 16, "memory_size": 16384, "key_dim": 512, "top_k": 256}
+    counts = MemoryGAN(build(MemoryGANHParams, hp, "hp"), data, torch.device("cpu")).parameter_count()
+    assert counts["G"] + counts["D"] == pytest.approx(4_128_000, rel=0.01)
