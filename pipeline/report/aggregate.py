@@ -131,10 +131,11 @@ def _flatten(prefix: str, obj: Any) -> Iterable[tuple[str, float]]:
 
 def reference_metrics(doc: Mapping[str, Any]) -> dict[str, float]:
     """``real/<name>`` values of a reference.json: every number under ``real`` plus the
-    top-level numbers (e.g. ``classifier_accuracy``); other keys are ignored."""
+    top-level numbers (e.g. ``classifier_accuracy``) except timings (``wall_s``, ``*_s``:
+    machine-dependent, shown in the report's provenance); other keys are ignored."""
     out = dict(_flatten("real", doc.get("real") or {}))
     for k, v in doc.items():
-        if k != "real" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if k != "real" and not k.endswith("_s") and isinstance(v, (int, float)) and not isinstance(v, bool):
             out[f"real/{k}"] = _number(v)
     return out
 

@@ -88,7 +88,7 @@ def test_score_file_missing_a_planned_run(tmp_path, params):
 
 
 def test_reference_metrics_are_flattened_tolerantly():
-    doc = {"dataset": "d", "kind": "mnist", "classifier_accuracy": 0.99, "extractor": "x",
+    doc = {"dataset": "d", "kind": "mnist", "classifier_accuracy": 0.99, "extractor": "x", "wall_s": 3.0,
            "real": {"is": 9.0, "parzen": {"ll": 1.0, "se": 0.1}, "note": "text"}}
     assert aggregate.reference_metrics(doc) == {"real/is": 9.0, "real/parzen/ll": 1.0, "real/parzen/se": 0.1,
                                                 "real/classifier_accuracy": 0.99}
