@@ -52,7 +52,8 @@ def _as_uint8(images: np.ndarray, n: int) -> np.ndarray:
 def sample_grids(panels: Sequence[tuple[str, np.ndarray]], n: int = 64, nrow: int = 8) -> Figure:
     """One tiled grid of the first ``n`` images (uint8, or floats in [0, 1]) per panel
     (title, images), side by side."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.85), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.95), squeeze=False,
+                             layout="constrained")
     for ax, (title, images) in zip(axes.flat, panels):
         x = _as_uint8(images, n)
         grid = tile(x, min(nrow, len(x)))
@@ -60,7 +61,6 @@ def sample_grids(panels: Sequence[tuple[str, np.ndarray]], n: int = 64, nrow: in
                   interpolation="nearest")
         ax.set_axis_off()
         ax.set_title(title, fontsize=7)
-    fig.tight_layout(pad=0.2)
     return fig
 
 
@@ -145,7 +145,8 @@ def training_curves(logs: Mapping[str, pd.DataFrame], title: str = "", columns: 
     cols = cols or ["step"]
     ncol = min(len(cols), 4)
     nrows = math.ceil(len(cols) / ncol)
-    fig, axes = plt.subplots(nrows, ncol, figsize=(2.3 * ncol + 0.4, 1.9 * nrows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncol, figsize=(2.6 * ncol + 0.4, 2.0 * nrows + 0.4), squeeze=False,
+                             layout="constrained")
     for ax, col in zip(axes.flat, cols):
         for label, log in frames.items():
             if col in log:
@@ -157,8 +158,8 @@ def training_curves(logs: Mapping[str, pd.DataFrame], title: str = "", columns: 
         ax.set_axis_off()
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=6, frameon=False)
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=6,
+                   frameon=False)
     if title:
         fig.suptitle(title, fontsize=8)
-    fig.tight_layout(pad=0.3, rect=(0, 0.06 if handles else 0, 1, 1))
     return fig
