@@ -48,16 +48,19 @@ class ParzenSettings:
 @dataclass(frozen=True)
 class ClassifierSettings:
     """Training recipe of the domain classifiers (ours): a 3-conv-layer ConvNet as in
-    EBGAN's App. C, trained with Adam and a one-cycle schedule on random shifts."""
+    EBGAN's App. C, trained with Adam and a one-cycle schedule on randomly rotated,
+    zoomed and shifted images."""
 
-    epochs: int = hp(10, "ours", ge=1)
+    epochs: int = hp(20, "ours", ge=1)
     batch_size: int = hp(64, "ours", gt=0)
     lr: float = hp(0.003, "ours", gt=0, note="peak of the one-cycle learning-rate schedule")
     width: int = hp(16, "ours", gt=0, note="channels of the first conv layer (doubling per layer)")
     kernel: int = hp(3, "ours", ge=1, note="kernel size of the first two conv layers")
     feature_dim: int = hp(128, "ours", gt=0, note="penultimate features (FID / KID / precision-recall)")
     dropout: float = hp(0.3, "ours", ge=0, lt=1)
-    shift: int = hp(2, "ours", ge=0, note="random translation augmentation, pixels")
+    shift: float = hp(2.0, "ours", ge=0, note="augmentation: random translation up to this many pixels")
+    rotation: float = hp(8.0, "ours", ge=0, note="augmentation: random rotation up to this many degrees")
+    scale: float = hp(0.05, "ours", ge=0, lt=1, note="augmentation: random zoom by up to this fraction")
     seed: int = hp(0, "ours", ge=0)
 
 

@@ -13,7 +13,7 @@ from pipeline.metrics.classifiers import (
     DigitCNN,
     accuracy,
     load_classifier,
-    random_shift,
+    random_affine,
     save_classifier,
     train_classifier,
 )
@@ -28,17 +28,32 @@ def test_features_and_logits_for_every_image_size(size):
     assert (features >= 0).all()  # post-ReLU penultimate layer
 
 
-def test_random_shift_translates_within_bounds():
+def test_random_affine_identity_and_translation():
     g = torch.Generator().manual_seed(0)
-    x = torch.zeros(64, 1, 9, 9)
-    x[:, 0, 4, 4] = 1.0
-    assert torch.equal(random_shift(x, 0, g), x)
-    y = random_shift(x, 2, g)
-    assert y.shape == x.shape and torch.equal(y.sum((1, 2, 3)), torch.ones(64))  # the pixel never leaves
-    pos = y[:, 0].flatten(1).argmax(1)
-    rows, cols = pos // 9, pos % 9
-    assert rows.min() == 2 and rows.max() == 6 and cols.min() == 2 and cols.max() == 6
-    assert len(set(zip(rows.tolist(), cols.tolist()))) > 10
+    x = torch.zeros(64, 1, 15, 15)
+    x[:, 0, 7, 7] = 1.0
+    torch.testing.assert_close(random_affine(x, 0.0, 0.0, 0.0, g), x)
+    y = random_affine(x, 2.0, 0.0, 0.0, g)
+    assert y.shape == x.shape
+    torch.testing.assert_close(y.sum((1, 2, 3)), torch.ones(64))  # bilinear keeps an interior pixel's mass
+    grid = torch.arange(15.0)
+    rows = (y[:, 0].sum(2) * grid).sum(1)
+    cols = (y[:, 0].sum(1) * grid).sum(1)
+    assert (rows - 7).abs().max() <= 2 + 1e-5 and (cols - 7).abs().max() <= 2 + 1e-5
+    assert (rows - 7).abs().max() > 1 and (cols - 7).std() > 0.5
+
+
+def test_random_affine_rotates_about_the_centre():
+    g = torch.Generator().manual_seed(1)
+    x = torch.zeros(200, 1, 21, 21)
+    x[:, 0, 10, 16] = 1.0  # 6 px right of the centre
+    y = random_affine(x, 0.0, 30.0, 0.0, g)
+    grid = torch.arange(21.0) - 10
+    mass = y[:, 0].sum((1, 2))
+    r = ((y[:, 0].sum(2) * grid).sum(1) ** 2 + (y[:, 0].sum(1) * grid).sum(1) ** 2).sqrt() / mass
+    angle = torch.atan2((y[:, 0].sum(2) * grid).sum(1), (y[:, 0].sum(1) * grid).sum(1))
+    assert (r - 6).abs().max() < 0.6  # stays on its circle
+    assert angle.abs().max() <= torch.deg2rad(torch.tensor(30.0)) + 0.1 and angle.abs().max() > 0.3
 
 
 def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +73,7 @@ def test_training_learns_a_separable_task_and_round_trips(tmp_path):
     xtr, ytr = bars(256, 0)
     xte, yte = bars(100, 1)
     data = TensorSource(DataSpec("bars", "sklearn_digits", (1, 12, 12), 2, len(xtr)), xtr, ytr, xte, yte)
-    settings = ClassifierSettings(epochs=3, batch_size=32, width=4, feature_dim=8, lr=0.01)
+    settings = ClassifierSettings(epochs=3, batch_size=32, width=4, feature_dim=8, lr=0.01, rotation=0.0, scale=0.0)
     trained = train_classifier(data, settings, torch.device("cpu"))
     assert trained.heldout_accuracy == 1.0 and trained.steps == 3 * (256 // 32)
     path = save_classifier(tmp_path / "c.pt", trained, settings)
