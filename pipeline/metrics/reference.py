@@ -81,10 +81,12 @@ def _image_reference(data: DataSource, kind: str, settings: ScoringSettings, out
 
     name = extractor_name(kind)
     if name == CLASSIFIER:
-        trained = train_classifier(data, settings.classifier, device)
-        weights = save_classifier(out / scoring.CLASSIFIER_FILE, trained, settings.classifier)
+        recipe = settings.classifier_for(data.spec.name)
+        trained = train_classifier(data, recipe, device)
+        weights = save_classifier(out / scoring.CLASSIFIER_FILE, trained, recipe)
         info["classifier_accuracy"] = trained.heldout_accuracy
-        info["classifier"] = {"arch": asdict(trained.arch), "steps": trained.steps, "train_s": round(trained.train_s, 3),
+        info["classifier"] = {"arch": asdict(trained.arch), "recipe": asdict(recipe), "steps": trained.steps,
+                              "train_s": round(trained.train_s, 3),
                               "n_train": data.spec.n_train, "n_heldout": len(data.heldout()[1])}
         print(f"[reference] {data.spec.name}: classifier held-out accuracy {trained.heldout_accuracy:.4f} "
               f"after {trained.steps} steps ({trained.train_s:.1f}s)", file=sys.stderr)

@@ -12,7 +12,8 @@ ci profiles override them (``scoring:`` in profiles/params/*.yaml).
 - Parzen window: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on 1,000
   validation images (Goodfellow et al. 2014, Sec. 5; the authors' code).
 - EBGAN's I' clips p(y|x) at ``is_mod_clip`` (ours: the paper names no value).
-- The domain classifier's training recipe is ours.
+- The domain classifier's training recipe is ours; ``classifier_overrides`` changes
+  it for named datasets (e.g. fewer epochs on the costlier 40x40 affine-MNIST).
 
 ``bootstrap_samples`` and ``ci_level`` belong to the aggregate stage
 (:mod:`pipeline.report.aggregate`) and are not read here. This module must not
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline import hparams as hparams_lib
+from pipeline.errors import ConfigError
 from pipeline.hparams import hp
 
 AGGREGATE_KEYS = ("bootstrap_samples", "ci_level")
@@ -81,17 +83,28 @@ class ScoringSettings:
     parzen: ParzenSettings = dataclasses.field(default_factory=ParzenSettings, metadata={"source": "paper"})
     classifier: ClassifierSettings = dataclasses.field(default_factory=ClassifierSettings,
                                                        metadata={"source": "ours"})
+    classifier_overrides: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=dict, metadata={"source": "ours", "note": "per dataset: classifier keys that differ"})
+
+    def classifier_for(self, dataset: str) -> ClassifierSettings:
+        """The classifier recipe of one dataset (``classifier`` + its overrides)."""
+        return dataclasses.replace(self.classifier, **self.classifier_overrides.get(dataset, {}))
 
 
 def load_settings(scoring: Mapping[str, Any] | None) -> ScoringSettings:
     """Validate params.yaml's ``scoring`` block into :class:`ScoringSettings` (raises
     ConfigError naming the bad key)."""
     values = {k: v for k, v in (scoring or {}).items() if k not in AGGREGATE_KEYS}
+    classifier = values.pop("classifier", None) or {}
     nested = {
         "parzen": hparams_lib.build(ParzenSettings, values.pop("parzen", None), "scoring.parzen"),
-        "classifier": hparams_lib.build(ClassifierSettings, values.pop("classifier", None), "scoring.classifier"),
+        "classifier": hparams_lib.build(ClassifierSettings, classifier, "scoring.classifier"),
     }
     flat = hparams_lib.build(_FlatSettings, values, "scoring")
+    for name, override in flat.classifier_overrides.items():
+        if not isinstance(override, Mapping):
+            raise ConfigError(f"scoring.classifier_overrides.{name} = {override!r}: expected a mapping")
+        hparams_lib.build(ClassifierSettings, {**classifier, **override}, f"scoring.classifier_overrides.{name}")
     return ScoringSettings(**hparams_lib.as_dict(flat), **nested)
 
 
@@ -103,7 +116,9 @@ def as_dict(settings: ScoringSettings) -> dict[str, Any]:
 def _flat_fields() -> type:
     """ScoringSettings without its nested blocks, for :func:`pipeline.hparams.build`."""
     fields = [(f.name, f.type, f) for f in dataclasses.fields(ScoringSettings) if f.name not in ("parzen", "classifier")]
-    return dataclasses.make_dataclass("ScoringSettings", fields, frozen=True)
+    cls = dataclasses.make_dataclass("ScoringSettings", fields, frozen=True)
+    cls.__module__ = __name__  # resolve the string annotations in this module
+    return cls
 
 
 _FlatSettings = _flat_fields()

@@ -79,3 +79,14 @@ def test_plan_expansion_checks_score_blocks(tiny_params):
     tiny_params["experiments"]["gan_ring8"]["score"] = {"metrics": ["fid"]}
     with pytest.raises(ConfigError, match="experiments.gan_ring8.score.metrics: 'fid' does not apply"):
         make_plan(tiny_params)
+
+
+def test_classifier_overrides_per_dataset():
+    s = load_settings({"classifier": {"epochs": 20, "width": 8},
+                       "classifier_overrides": {"affine_mnist": {"epochs": 8}}})
+    assert (s.classifier_for("affine_mnist").epochs, s.classifier_for("affine_mnist").width) == (8, 8)
+    assert s.classifier_for("mnist32") == s.classifier
+    with pytest.raises(ConfigError, match="scoring.classifier_overrides.affine_mnist: unknown key"):
+        load_settings({"classifier_overrides": {"affine_mnist": {"epoch": 8}}})
+    with pytest.raises(ConfigError, match="scoring.classifier_overrides.x = 3: expected a mapping"):
+        load_settings({"classifier_overrides": {"x": 3}})
