@@ -9,7 +9,7 @@ Writes refs/<dataset>/ (built beside the target and renamed into place):
       ``inception-v3-compat``; empty for 2D data); ``extractor_info``: weights file
       (relative to the folder for our classifier), its sha256, layers used, feature size;
     - ``classifier_accuracy``: held-out accuracy of our domain classifier (images
-      scored with it); ``classifier``: architecture, training steps and seconds, sizes;
+      scored with it); ``classifier``: architecture, training recipe, steps, seconds, sizes;
     - ``real``: the real data's own value of every metric that applies to the data
       type, keyed like the score stage's ``<set>/<name>`` suffixes (``is``,
       ``is_std``, ``is_mod``, ``fid``, ``kid``, ``precision``, ``recall``,
@@ -19,6 +19,7 @@ Writes refs/<dataset>/ (built beside the target and renamed into place):
     - ``mixture``: ``centres`` and ``std`` of 2D mixtures;
     - ``scoring``: the scoring settings used (the score stage refuses a mismatch);
     - ``files``: sha256 of the other files; ``wall_s``; ``provenance``.
+  Non-finite numbers are written as null.
 - ``classifier.pt``: the domain classifier (digit-like image kinds).
 - ``real_features.npz`` (images): ``features`` of the held-out split (for KID and
   precision/recall), their ``mu`` and ``sigma`` (for FID).
@@ -177,6 +178,7 @@ def build_reference(plan: Plan, dataset: str, data_dir: Path, out: Path, device:
         info["files"] = {p.name: sha256_file(p) for p in sorted(work.iterdir()) if p.is_file()}
         info["wall_s"] = round(time.perf_counter() - start, 3)
         info["provenance"] = provenance(device)
+        info = scoring.json_safe(info)
         atomic_write_json(work / scoring.REFERENCE_JSON, info)
         old = out.with_name(f".tmp-old-{out.name}")
         if out.exists():

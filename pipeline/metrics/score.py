@@ -25,7 +25,6 @@ successful run without sample sets (a model with no generator) gets only
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
@@ -49,19 +48,6 @@ class ScoreInputError(PipelineError):
     """A run folder or reference the score stage needs is missing or stale."""
 
 
-def _clean(x: Any) -> Any:
-    """JSON-safe numbers: NaN / inf -> None, numpy scalars -> Python."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def load_reference(ref_dir: Path, dataset: str, settings: ScoringSettings) -> dict[str, Any]:
     path = Path(ref_dir) / scoring.REFERENCE_JSON
     fix = f"run `python -m pipeline reference {dataset} --data data/<storage> --out {ref_dir}` (or `dvc repro`)"
@@ -70,7 +56,7 @@ def load_reference(ref_dir: Path, dataset: str, settings: ScoringSettings) -> di
     ref = read_json(path)
     if ref.get("dataset") != dataset:
         raise ScoreInputError(f"{path} is the reference of {ref.get('dataset')!r}, not {dataset!r}; {fix}")
-    if ref.get("scoring") != _clean(as_dict(settings)):
+    if ref.get("scoring") != scoring.json_safe(as_dict(settings)):
         raise ScoreInputError(f"{path} was built with other scoring settings than params.yaml's; {fix}")
     return ref
 
@@ -179,7 +165,7 @@ def score_job(plan: Plan, job: Job, runs_dir: Path, data_dir: Path, ref_dir: Pat
     for entry in entries:
         entry["provenance"].update(score=provenance(device), extractor=ref.get("extractor", ""),
                                    reference_sha256=ref_sha)
-    return _clean({"job": job.id, "experiment": job.experiment, "profile": plan.profile,
+    return scoring.json_safe({"job": job.id, "experiment": job.experiment, "profile": plan.profile,
                    "wall_s": round(time.perf_counter() - start, 3), "runs": entries})
 
 

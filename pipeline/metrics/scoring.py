@@ -20,6 +20,7 @@ Torch and torch-fidelity are imported only for image data or Parzen: scoring
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,19 @@ def score_set(samples: np.ndarray, metrics: Sequence[str], ctx: RealContext) -> 
     if "parzen" in metrics:
         out.update(_parzen(samples, ctx))
     return out
+
+
+def json_safe(x: Any) -> Any:
+    """JSON-safe numbers: NaN / inf -> None, numpy scalars -> Python."""
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
 
 
 def load_real_features(ref_dir: Path) -> tuple[Any, Any]:
