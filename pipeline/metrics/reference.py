@@ -110,20 +110,32 @@ def _image_reference(data: DataSource, kind: str, settings: ScoringSettings, out
     n_is = min(settings.n_samples, len(x_held))
     n_fid = min(settings.n_samples, len(x_train))
     n_parzen = min(settings.parzen.n_samples, len(x_train))
-    ctx = scoring.RealContext(settings, device, extractor, held["features"], stats,
-                              parzen=scoring.parzen_sets(x_held.double(), _validation(data), settings.parzen.n_validation,
-                                                         data.spec.name))
+    ctx = scoring.RealContext(settings, device, extractor, held["features"], stats)
     train_sample = to_uint8(x_train[order[: max(n_fid, n_parzen)]])
     held_feats = {k: v[:n_is] for k, v in held.items()}
     real = scoring.feature_scores(held_feats, ("is", "is_mod"), ctx)
     real.update(scoring.score_set(train_sample[:n_fid].numpy(), ("fid", "kid", "prd"), ctx))
-    real.update(scoring.score_set(train_sample[:n_parzen].numpy(), ("parzen",), ctx))
-    info["real"] = real
-    info["real_n"] = {"is": n_is, "is_mod": n_is, "fid": n_fid, "kid": n_fid, "prd": n_fid, "parzen": n_parzen,
-                      "heldout": len(x_held), "parzen_validation": len(ctx.parzen.validation),
-                      "parzen_test": len(ctx.parzen.test)}
+    parzen, parzen_n = _parzen_ceiling(train_sample[:n_parzen].numpy(), x_held.double(), _validation(data),
+                                       settings, data.spec.name)
+    info["real"] = {**real, **parzen}
+    info["real_n"] = {"is": n_is, "is_mod": n_is, "fid": n_fid, "kid": n_fid, "prd": n_fid, "heldout": len(x_held),
+                      **parzen_n}
     info["real_protocol"] = ("IS / I': held-out images; FID / KID / precision-recall: training images vs the "
                              "held-out reference; Parzen: training images as kernel centres")
+
+
+def _parzen_ceiling(centres: np.ndarray, heldout: torch.Tensor, validation: torch.Tensor | None,
+                    settings: ScoringSettings, dataset: str) -> tuple[dict[str, float], dict[str, int]]:
+    """Parzen LL with real points as kernel centres, or nothing (with a note) when the
+    held-out split is too small to give both validation and test points."""
+    n_val = settings.parzen.n_validation
+    if validation is None and n_val >= len(heldout):
+        print(f"[reference] {dataset}: no Parzen ceiling: {len(heldout)} held-out points cannot give "
+              f"{n_val} validation points (scoring.parzen.n_validation) and test points", file=sys.stderr)
+        return {}, {}
+    sets = scoring.parzen_sets(heldout, validation, n_val, dataset)
+    values = scoring.score_set(centres, ("parzen",), scoring.RealContext(settings, parzen=sets))
+    return values, {"parzen": len(centres), "parzen_validation": len(sets.validation), "parzen_test": len(sets.test)}
 
 
 def _validation(data: DataSource) -> torch.Tensor | None:
@@ -137,21 +149,18 @@ def _points_reference(data: DataSource, dtype: str, settings: ScoringSettings, o
     with atomic_open(out / scoring.REAL_POINTS, "wb") as fh:
         np.save(fh, held)
     fresh = data.batch(0, len(held), REAL_DRAW_SEED)[0].cpu().numpy()
-    ctx = scoring.RealContext(settings, real_points=held,
-                              parzen=scoring.parzen_sets(torch.from_numpy(held).double(), None,
-                                                         settings.parzen.n_validation, data.spec.name))
+    ctx = scoring.RealContext(settings, real_points=held)
     real: dict[str, float] = {}
     if dtype == "mixture":
         ctx.centres, ctx.std = np.asarray(data.spec.centres), float(data.spec.mode_std)
         info["mixture"] = {"centres": ctx.centres.tolist(), "std": ctx.std}
         real.update(scoring.score_set(held, ("modes",), ctx))
     real.update(scoring.score_set(fresh, ("swd",), ctx))
-    real.update(scoring.score_set(fresh[: settings.parzen.n_samples], ("parzen",), ctx))
+    parzen, parzen_n = _parzen_ceiling(fresh[: settings.parzen.n_samples], torch.from_numpy(held).double(), None,
+                                       settings, data.spec.name)
     info["extractor"] = ""
-    info["real"] = real
-    info["real_n"] = {"modes": len(held), "swd": len(fresh), "parzen": min(len(fresh), settings.parzen.n_samples),
-                      "heldout": len(held), "parzen_validation": len(ctx.parzen.validation),
-                      "parzen_test": len(ctx.parzen.test)}
+    info["real"] = {**real, **parzen}
+    info["real_n"] = {"modes": len(held), "swd": len(fresh), "heldout": len(held), **parzen_n}
     info["real_protocol"] = ("mode metrics: held-out points; SWD and Parzen: a fresh draw from the true "
                              f"distribution (seed {REAL_DRAW_SEED}) against the held-out points")
 

@@ -167,3 +167,14 @@ def test_inception_path_with_a_registered_extractor(cifar_workspace):
     assert entry["provenance"]["extractor"] == STAND_IN
     assert {k for k, v in entry["metrics"].items() if v is not None} >= {
         "G/is", "G/is_std", "G/is_mod", "G/fid", "G/kid", "G/precision", "G/recall", "G/parzen_ll", "G/parzen_se"}
+
+
+def test_no_parzen_ceiling_when_the_heldout_split_is_too_small(in_workspace, capsys):
+    params = yaml.safe_load((in_workspace / "params.yaml").read_text())
+    params["scoring"]["parzen"]["n_validation"] = 5000
+    (in_workspace / "big_validation.yaml").write_text(yaml.safe_dump(params))
+    assert main(["reference", "ring8", "--params", "big_validation.yaml", "--data", "data/ring8",
+                 "--out", "refs/ring8_no_parzen"]) == 0
+    assert "no Parzen ceiling" in capsys.readouterr().err
+    info = json.loads((in_workspace / "refs" / "ring8_no_parzen" / "reference.json").read_text())
+    assert set(info["real"]) == {"modes", "hq_fraction", "kl_uniform", "swd"} and "parzen" not in info["real_n"]
