@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-TIMING_KEYS = {"wall_s", "sample_s", "images_per_s", "provenance", "train"}
+TIMING_KEYS = {"wall_s", "score_s", "sample_s", "images_per_s", "provenance", "train"}
 
 
 def clone(repo: Path, dest: Path) -> Path:

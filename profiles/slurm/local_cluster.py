@@ -10,7 +10,11 @@ daemons run as root here, which a real cluster would not do):
     python profiles/slurm/local_cluster.py down /tmp/slurm    # stops the daemons by their pids
 
 Everything (config, state, logs, pid files, munge socket) lives in the given
-folder; nothing under /etc is touched. No accounting database is configured,
+folder. The one exception is a symlink at Slurm's default config path
+(/etc/slurm/slurm.conf), made only when no config is there and removed by
+``down``: Snakemake's jobstep plugin strips every ``SLURM_*`` variable,
+``SLURM_CONF`` included, before its nested ``srun``, so inside a job only the
+default path is found (as on a real cluster). No accounting database is configured,
 so Snakemake must query job states with ``squeue`` (``--slurm-status-command
 squeue``); MinJobAge keeps finished jobs visible to squeue for an hour.
 """
@@ -30,6 +34,7 @@ from pathlib import Path
 DAEMONS = ("slurmd", "slurmctld", "munged")
 REQUIRED = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
 MUNGE_KEY = Path("/etc/munge/munge.key")
+DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
 
 
 def missing_tools() -> list[str]:
@@ -96,6 +101,7 @@ def up(folder: Path, timeout: float = 60.0) -> Path:
     host = socket.gethostname().split(".")[0]
     conf = folder / "slurm.conf"
     conf.write_text(slurm_conf(folder, host, os.cpu_count() or 1))
+    link_default_conf(conf)
     env = {**os.environ, "SLURM_CONF": str(conf)}
     subprocess.run([tool("munged"), "--force", f"--socket={folder}/munge.socket", f"--key-file={MUNGE_KEY}",
                     f"--pid-file={folder}/munged.pid", f"--log-file={folder}/munged.log",
@@ -112,8 +118,24 @@ def up(folder: Path, timeout: float = 60.0) -> Path:
     raise SystemExit(f"the node did not become idle within {timeout:.0f} s; see {folder}/*.log")
 
 
+def link_default_conf(conf: Path) -> None:
+    """Point Slurm's default config path at ``conf`` (see the module docstring)."""
+    if DEFAULT_CONF.is_symlink() and not DEFAULT_CONF.exists():
+        DEFAULT_CONF.unlink()  # left dangling by a cluster that was not taken down
+    if DEFAULT_CONF.is_symlink() or DEFAULT_CONF.exists():
+        if DEFAULT_CONF.resolve() != conf:
+            raise SystemExit(f"{DEFAULT_CONF} already exists: this machine has a SLURM configuration of its own; "
+                             "submit to that cluster instead, or move the file away to start a local one")
+        return
+    DEFAULT_CONF.parent.mkdir(parents=True, exist_ok=True)
+    DEFAULT_CONF.symlink_to(conf)
+
+
 def down(folder: Path, timeout: float = 20.0) -> None:
-    """Stop the daemons by the pids in their pid files (slurmd first)."""
+    """Stop the daemons by the pids in their pid files (slurmd first); remove our default-path link."""
+    folder = folder.resolve()
+    if DEFAULT_CONF.is_symlink() and DEFAULT_CONF.resolve(strict=False) == folder / "slurm.conf":
+        DEFAULT_CONF.unlink()
     for name in DAEMONS:
         pid_file = folder / f"{name}.pid"
         if not pid_file.is_file():
