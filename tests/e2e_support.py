@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from pipeline.report.aggregate import TIMING_PREFIX
+
 TIMING_KEYS = {"wall_s", "score_s", "sample_s", "images_per_s", "provenance", "train"}
 
 
@@ -34,9 +36,10 @@ def run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 def strip_timing(obj):
-    """A score file without the fields that legitimately differ between runs (timing, provenance)."""
+    """A score file without the fields that legitimately differ between runs (timing, provenance,
+    and the ``run/time_*`` metrics that the aggregate stage also sets apart as machine-dependent)."""
     if isinstance(obj, dict):
-        return {k: strip_timing(v) for k, v in obj.items() if k not in TIMING_KEYS}
+        return {k: strip_timing(v) for k, v in obj.items() if k not in TIMING_KEYS and not k.startswith(TIMING_PREFIX)}
     if isinstance(obj, list):
         return [strip_timing(v) for v in obj]
     return obj

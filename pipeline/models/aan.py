@@ -52,7 +52,9 @@ from pipeline.nets.aan import (
     mlp_features,
     mlp_generator,
 )
+from pipeline.nets.optim import adam
 from pipeline.nets.rbm import RBM, ContrastiveDivergence
+from pipeline.profiling import phase
 
 GENERATE_CHUNK = 1000
 RATIO_EPS = 1e-8  # keeps the balance ratio finite when D is certain about fakes [ours]
@@ -89,8 +91,8 @@ class AAN(Model):
         betas = tuple(hp.adam_betas)
         d_params = [*self.nets["F"].parameters(), *self.nets["C"].parameters()]
         self.optimizers = {
-            "D": torch.optim.Adam(d_params, lr=hp.lr, betas=betas),
-            "G": torch.optim.Adam(self.nets["G"].parameters(), lr=hp.lr, betas=betas),
+            "D": adam(d_params, hp.lr, betas),
+            "G": adam(self.nets["G"].parameters(), hp.lr, betas),
         }
         self.cd: ContrastiveDivergence | None = None
         if hp.prior == "rbm":
@@ -127,32 +129,34 @@ class AAN(Model):
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         real = x * 2 - 1
-        f_real, real_logits = self.discriminate(real)
         logs: dict[str, torch.Tensor] = {}
-        if self.cd is not None:
-            negatives = self.cd.step(f_real)
-            f_in = self._g_input(negatives.sample, negatives.mean)
-            logs["rbm_free_energy_gap"] = negatives.loss
-        else:
-            f_in = self._noise(real.shape[0])
-        fake = self.nets["G"](f_in)
+        with phase("d_step"):
+            f_real, real_logits = self.discriminate(real)
+            with phase("rbm"):
+                if self.cd is not None:
+                    negatives = self.cd.step(f_real)
+                    f_in = self._g_input(negatives.sample, negatives.mean)
+                    logs["rbm_free_energy_gap"] = negatives.loss
+                else:
+                    f_in = self._noise(real.shape[0])
+            fake = self.nets["G"](f_in)
+            _, fake_logits = self.discriminate(fake.detach())
+            log_d_real = -F.softplus(-real_logits).mean()
+            log_1m_d_fake = -F.softplus(fake_logits).mean()
+            loss_d = -(log_d_real + log_1m_d_fake)
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["D"].step()
 
-        _, fake_logits = self.discriminate(fake.detach())
-        log_d_real = -F.softplus(-real_logits).mean()
-        log_1m_d_fake = -F.softplus(fake_logits).mean()
-        loss_d = -(log_d_real + log_1m_d_fake)
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["D"].step()
-
-        for name in ("F", "C"):
-            set_requires_grad(self.nets[name], False)
-        loss_g = self._g_loss(self.discriminate(fake)[1])
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
-        for name in ("F", "C"):
-            set_requires_grad(self.nets[name], True)
+        with phase("g_step"):
+            for name in ("F", "C"):
+                set_requires_grad(self.nets[name], False)
+            loss_g = self._g_loss(self.discriminate(fake)[1])
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
+            for name in ("F", "C"):
+                set_requires_grad(self.nets[name], True)
 
         terms = torch.stack([log_d_real, log_1m_d_fake]).detach()
         self._balance.append(terms)

@@ -72,9 +72,11 @@ from pipeline.data.sources import DataSource, DataSpec
 from pipeline.hparams.dcd import DCDHParams
 from pipeline.models.base import Evaluation, Model, noise, set_requires_grad
 from pipeline.nets.mlp import init_normal_, mlp
+from pipeline.nets.optim import adam
 from pipeline.nets.resnet import ResNetCritic, ResNetGenerator
 from pipeline.nets.sn_dcgan import DCGANCritic, DCGANGenerator
 from pipeline.nets.spectral import spectral_norm_all
+from pipeline.profiling import phase
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
 TOY_D_INIT_STD = 1.0  # [code] toy script's spectral_norm(init=True, std=1)
@@ -235,9 +237,9 @@ class DCD(Model):
         self.nets["D_cd"] = build_critic(hp, self.spec).to(device)
         betas = tuple(hp.adam_betas)
         self.optimizers = {
-            "G": torch.optim.Adam(self.nets["G"].parameters(), lr=hp.lr, betas=betas),
-            "D": torch.optim.Adam(self.nets["D"].parameters(), lr=hp.lr, betas=betas),
-            "D_cd": torch.optim.Adam(self.nets["D_cd"].parameters(), lr=hp.finetune_lr, betas=betas),
+            "G": adam(self.nets["G"].parameters(), hp.lr, betas),
+            "D": adam(self.nets["D"].parameters(), hp.lr, betas),
+            "D_cd": adam(self.nets["D_cd"].parameters(), hp.finetune_lr, betas),
         }
         self.finetune_iters = 0
 
@@ -315,20 +317,22 @@ class DCD(Model):
         G, D = self.nets["G"], self.nets["D"]
         batch = x.shape[0] // hp.n_dis
         self._set_lr(("G", "D"), hp.lr, step, hp.base_steps)
-        for real in self._to_model(x).split(batch):
-            with torch.no_grad():
-                fake = G(self._z(batch))
-            d_real, d_fake = D(torch.cat([real, fake])).split(batch)
-            loss_d = self._d_loss(d_real, d_fake)
-            self.optimizers["D"].zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.optimizers["D"].step()
-        set_requires_grad(D, False)
-        loss_g = -D(G(self._z(batch * hp.g_batch_factor))).mean()
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
-        set_requires_grad(D, True)
+        with phase("d_step"):
+            for real in self._to_model(x).split(batch):
+                with torch.no_grad():
+                    fake = G(self._z(batch))
+                d_real, d_fake = D(torch.cat([real, fake])).split(batch)
+                loss_d = self._d_loss(d_real, d_fake)
+                self.optimizers["D"].zero_grad(set_to_none=True)
+                loss_d.backward()
+                self.optimizers["D"].step()
+        with phase("g_step"):
+            set_requires_grad(D, False)
+            loss_g = -D(G(self._z(batch * hp.g_batch_factor))).mean()
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
+            set_requires_grad(D, True)
         return {
             "loss_d": loss_d.detach(),
             "loss_g": loss_g.detach(),
@@ -346,12 +350,14 @@ class DCD(Model):
         for i in range(hp.n_dis):
             if neg is None or hp.finetune_fresh_negatives:
                 real = reals[i]
-                neg, _ = self.refine(D, hp.finetune_space, self._z(batch))
-            d_real, d_neg = D(torch.cat([real, neg])).split(batch)
-            loss = self._cd_loss(d_real, d_neg)
-            self.optimizers["D_cd"].zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizers["D_cd"].step()
+                with phase("langevin"):
+                    neg, _ = self.refine(D, hp.finetune_space, self._z(batch))
+            with phase("d_step"):
+                d_real, d_neg = D(torch.cat([real, neg])).split(batch)
+                loss = self._cd_loss(d_real, d_neg)
+                self.optimizers["D_cd"].zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizers["D_cd"].step()
         self.finetune_iters += 1
         return {"cd_loss": loss.detach(), "cd_real": d_real.mean().detach(), "cd_neg": d_neg.mean().detach()}
 

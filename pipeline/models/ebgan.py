@@ -27,7 +27,7 @@ G reusing the noise of D's step (ours: the paper does not say).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
@@ -40,6 +40,8 @@ from pipeline.models.base import Evaluation, Model, noise, set_requires_grad
 from pipeline.nets.conv64 import ConvAutoencoder, dcgan_generator
 from pipeline.nets.fc_bn import FCAutoencoder, fc_generator
 from pipeline.nets.mlp import init_normal_
+from pipeline.nets.optim import adam
+from pipeline.profiling import phase
 
 EVAL_SAMPLES = 1000  # held-out and generated samples for the energy statistics [ours]
 PT_EPS = 1e-8
@@ -72,11 +74,6 @@ def pulling_away(codes: torch.Tensor) -> torch.Tensor:
     s = s / s.norm(dim=1, keepdim=True).clamp_min(PT_EPS)
     cos2 = (s @ s.t()).pow(2)
     return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
-
-
-def adam(params: Iterator[nn.Parameter], lr: float, betas: Sequence[float]) -> torch.optim.Adam:
-    """Adam with the fused kernel (same update, about twice as fast on small CPU nets)."""
-    return torch.optim.Adam(params, lr=lr, betas=(betas[0], betas[1]), fused=True)
 
 
 @contextmanager
@@ -141,23 +138,24 @@ class EBGAN(Model):
     def train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         hp, D = self.hp, self.nets["D"]
         real = self.to_model(x)
-        fake = self.fake(noise(real.shape[0], hp.z_dim, hp.z_dist, device=self.device))
+        with phase("d_step"):
+            fake = self.fake(noise(real.shape[0], hp.z_dim, hp.z_dist, device=self.device))
+            e_real, _ = self.discriminate(real)
+            e_fake_d, _ = self.discriminate(fake.detach())
+            loss_d = margin_loss(e_real, e_fake_d, hp.margin)
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["D"].step()
 
-        e_real, _ = self.discriminate(real)
-        e_fake_d, _ = self.discriminate(fake.detach())
-        loss_d = margin_loss(e_real, e_fake_d, hp.margin)
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["D"].step()
-
-        set_requires_grad(D, False)
-        e_fake, code = self.discriminate(fake)
-        pt = pulling_away(code)
-        loss_g = e_fake.mean() + hp.pt_weight * pt
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
-        set_requires_grad(D, True)
+        with phase("g_step"):
+            set_requires_grad(D, False)
+            e_fake, code = self.discriminate(fake)
+            pt = pulling_away(code)
+            loss_g = e_fake.mean() + hp.pt_weight * pt
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
+            set_requires_grad(D, True)
         return {
             "loss_d": loss_d.detach(),
             "loss_g": loss_g.detach(),

@@ -27,10 +27,11 @@ from torch import nn
 from pipeline.data.sources import DataSource
 from pipeline.hparams.ebgan_ssl import EBGANSSLHParams
 from pipeline.models.base import Evaluation, Model, noise, set_requires_grad
-from pipeline.models.ebgan import adam
 from pipeline.nets.fc_bn import fc_generator
 from pipeline.nets.ladder import Ladder
 from pipeline.nets.mlp import init_normal_
+from pipeline.nets.optim import adam
+from pipeline.profiling import phase
 
 LABEL_SEED_OFFSET = 104_729  # labelled subset RNG = run seed + offset [ours]
 
@@ -93,33 +94,35 @@ class EBGANSSL(Model):
         hp = self.hp
         self._set_lr(step)
         lx, ly = self.labelled
-        pick = torch.randint(len(ly), (hp.labelled_batch,), device=self.device)
-        batch = torch.cat([lx[pick], x.flatten(1)])
-        e_real, logits = self.energy(batch)
-        ce = F.cross_entropy(logits[: hp.labelled_batch], ly[pick])
-        out = {"ce": ce.detach(), "energy_real": e_real.detach().mean()}
         train_g = hp.adversarial and step < hp.g_steps
+        with phase("d_step"):
+            pick = torch.randint(len(ly), (hp.labelled_batch,), device=self.device)
+            batch = torch.cat([lx[pick], x.flatten(1)])
+            e_real, logits = self.energy(batch)
+            ce = F.cross_entropy(logits[: hp.labelled_batch], ly[pick])
+            out = {"ce": ce.detach(), "energy_real": e_real.detach().mean()}
+            if train_g:
+                margin = self.margin_at(step)
+                fake = self.nets["G"](noise(x.shape[0], hp.z_dim, "normal", device=self.device))
+                e_fake, _ = self.energy(fake.detach())
+                loss_d = ce + e_real.mean() + F.relu(margin - e_fake).mean()  # Eq. 1, hinge per sample
+                out.update(energy_fake=e_fake.detach().mean(), margin=torch.tensor(margin))
+            else:
+                loss_d = ce + e_real.mean()
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["D"].step()
+            out["loss_d"] = loss_d.detach()
         if train_g:
-            margin = self.margin_at(step)
-            fake = self.nets["G"](noise(x.shape[0], hp.z_dim, "normal", device=self.device))
-            e_fake, _ = self.energy(fake.detach())
-            loss_d = ce + e_real.mean() + F.relu(margin - e_fake).mean()  # Eq. 1, hinge per sample
-            out.update(energy_fake=e_fake.detach().mean(), margin=torch.tensor(margin))
-        else:
-            loss_d = ce + e_real.mean()
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["D"].step()
-        out["loss_d"] = loss_d.detach()
-        if train_g:
-            D = self.nets["D"]
-            set_requires_grad(D, False)
-            loss_g = self.energy(fake)[0].mean()
-            self.optimizers["G"].zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.optimizers["G"].step()
-            set_requires_grad(D, True)
-            out["loss_g"] = loss_g.detach()
+            with phase("g_step"):
+                D = self.nets["D"]
+                set_requires_grad(D, False)
+                loss_g = self.energy(fake)[0].mean()
+                self.optimizers["G"].zero_grad(set_to_none=True)
+                loss_g.backward()
+                self.optimizers["G"].step()
+                set_requires_grad(D, True)
+                out["loss_g"] = loss_g.detach()
         return out
 
     @torch.inference_mode()

@@ -25,6 +25,8 @@ from pipeline.data.sources import DataSource
 from pipeline.hparams.gan import GANHParams
 from pipeline.models.base import Model, noise, set_requires_grad
 from pipeline.nets.mlp import Maxout, init_uniform_, mlp
+from pipeline.nets.optim import adam, sgd
+from pipeline.profiling import phase
 
 STEPS_PER_EPOCH_INFINITE = 100  # "epoch" for the momentum ramp on infinite (2D) data [ours]
 
@@ -64,8 +66,8 @@ class GAN(Model):
     def _optimizer(self, net: nn.Module) -> torch.optim.Optimizer:
         hp = self.hp
         if hp.optimizer == "adam":
-            return torch.optim.Adam(net.parameters(), lr=hp.lr, betas=tuple(hp.adam_betas))
-        return torch.optim.SGD(net.parameters(), lr=hp.lr, momentum=hp.momentum_start)
+            return adam(net.parameters(), hp.lr, hp.adam_betas)
+        return sgd(net.parameters(), hp.lr, hp.momentum_start)
 
     # -- schedules ------------------------------------------------------------------------
 
@@ -109,22 +111,24 @@ class GAN(Model):
         self._apply_schedule(step, batch)
         if self.hp.update == "simultaneous":
             return self._simultaneous_step(x)
-        for real in x.split(batch):
-            with torch.no_grad():
-                fake = self._fake(self._sample_z(batch))
-            real_logits, fake_logits = D(real), D(fake)
-            log_d_real = -F.softplus(-real_logits).mean()
-            log_1m_d_fake = -F.softplus(fake_logits).mean()
-            loss_d = -(log_d_real + log_1m_d_fake)
-            self.optimizers["D"].zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.optimizers["D"].step()
-        set_requires_grad(D, False)
-        loss_g = self._g_loss(D(self._fake(self._sample_z(batch))))
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
-        set_requires_grad(D, True)
+        with phase("d_step"):
+            for real in x.split(batch):
+                with torch.no_grad():
+                    fake = self._fake(self._sample_z(batch))
+                real_logits, fake_logits = D(real), D(fake)
+                log_d_real = -F.softplus(-real_logits).mean()
+                log_1m_d_fake = -F.softplus(fake_logits).mean()
+                loss_d = -(log_d_real + log_1m_d_fake)
+                self.optimizers["D"].zero_grad(set_to_none=True)
+                loss_d.backward()
+                self.optimizers["D"].step()
+        with phase("g_step"):
+            set_requires_grad(D, False)
+            loss_g = self._g_loss(D(self._fake(self._sample_z(batch))))
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
+            set_requires_grad(D, True)
         return {
             "loss_d": loss_d.detach(),
             "loss_g": loss_g.detach(),

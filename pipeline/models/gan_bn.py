@@ -22,10 +22,11 @@ from torch import nn
 from pipeline.data.sources import DataSource
 from pipeline.hparams.gan_bn import GANBNHParams
 from pipeline.models.base import Model, noise, set_requires_grad
-from pipeline.models.ebgan import adam
 from pipeline.nets.conv64 import DCGANDiscriminator, dcgan_generator
 from pipeline.nets.fc_bn import FCDiscriminator, fc_generator
 from pipeline.nets.mlp import init_normal_
+from pipeline.nets.optim import adam, sgd
+from pipeline.profiling import phase
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -64,7 +65,7 @@ class GANBN(Model):
     def _optimizer(self, net: nn.Module, kind: str) -> torch.optim.Optimizer:
         if kind == "adam":
             return adam(net.parameters(), self.hp.lr, self.hp.adam_betas)
-        return torch.optim.SGD(net.parameters(), lr=self.hp.lr, momentum=self.hp.sgd_momentum)
+        return sgd(net.parameters(), self.hp.lr, self.hp.sgd_momentum)
 
     def fake(self, z: torch.Tensor) -> torch.Tensor:
         return self.nets["G"](z).view(-1, *self.spec.shape)
@@ -72,20 +73,21 @@ class GANBN(Model):
     def train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         hp, D = self.hp, self.nets["D"]
         real = x * 2 - 1 if self.spec.is_image else x
-        fake = self.fake(noise(real.shape[0], hp.z_dim, hp.z_dist, device=self.device))
+        with phase("d_step"):
+            fake = self.fake(noise(real.shape[0], hp.z_dim, hp.z_dist, device=self.device))
+            real_logits, fake_logits = D(real), D(fake.detach())
+            loss_d = discriminator_loss(real_logits, fake_logits)
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["D"].step()
 
-        real_logits, fake_logits = D(real), D(fake.detach())
-        loss_d = discriminator_loss(real_logits, fake_logits)
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["D"].step()
-
-        set_requires_grad(D, False)
-        loss_g = generator_loss(D(fake), hp.g_loss)
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
-        set_requires_grad(D, True)
+        with phase("g_step"):
+            set_requires_grad(D, False)
+            loss_g = generator_loss(D(fake), hp.g_loss)
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
+            set_requires_grad(D, True)
         return {
             "loss_d": loss_d.detach(),
             "loss_g": loss_g.detach(),

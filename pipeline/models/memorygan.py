@@ -53,6 +53,8 @@ from pipeline.nets.memorygan import (
     ResNetInference,
     init_weights_,
 )
+from pipeline.nets.optim import adam
+from pipeline.profiling import phase
 
 BRIGHTNESS = 16 / 255  # [code] random_brightness max_delta
 CONTRAST = (0.8, 1.2)  # [code] random_contrast bounds
@@ -170,7 +172,7 @@ class MemoryGAN(Model):
                 correct_in_top=hp.correct_in_top,
             ).to(device)
         self.optimizers = {
-            k: torch.optim.Adam(self.nets[k].parameters(), lr=hp.lr, betas=tuple(hp.adam_betas))
+            k: adam(self.nets[k].parameters(), hp.lr, hp.adam_betas)
             for k in ("D", "G")
         }
         self.batch_size: int | None = None
@@ -203,9 +205,10 @@ class MemoryGAN(Model):
         z = z.to(self.device) * 2 - 1
         if self.hp.generator != "mcgn":
             return z, None
-        if slots is None:
-            slots = self.memory.sample(n, generator)
-        return z, self.memory.keys[slots]
+        with phase("memory"):
+            if slots is None:
+                slots = self.memory.sample(n, generator)
+            return z, self.memory.keys[slots]
 
     def _fake(self, z: torch.Tensor, keys: torch.Tensor | None) -> torch.Tensor:
         """Generated images in the networks' range."""
@@ -219,7 +222,8 @@ class MemoryGAN(Model):
         """(log D(x), log(1 - D(x)), D(x), raw inference output) per example."""
         out = self.nets["D"](x)
         if self.use_memory:
-            d = self.memory(F.normalize(out, dim=1)).clamp(self.hp.eps, 1 - self.hp.eps)
+            with phase("memory"):
+                d = self.memory(F.normalize(out, dim=1)).clamp(self.hp.eps, 1 - self.hp.eps)
             return d.log(), (1 - d).log(), d, out
         logit = out.squeeze(1)
         return -F.softplus(-logit), -F.softplus(logit), torch.sigmoid(logit), out
@@ -260,40 +264,41 @@ class MemoryGAN(Model):
         real = self.to_net(augment(x) if hp.augment else x)
 
         # D step: real and fake through the inference network separately (batch norm per set)
-        with torch.no_grad():
-            z, keys = self._latent(b)
-            fake = self._fake(z, keys)
-        log_d_real, _, d_real, raw_real = self._discriminate(real)
-        _, log_1m_d_fake, d_fake, raw_fake = self._discriminate(fake)
-        mi_d = self._mi(raw_fake, keys)
-        loss_d = -(log_d_real.mean() + log_1m_d_fake.mean()) + hp.mi_weight * mi_d
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["D"].step()
+        with phase("d_step"):
+            with torch.no_grad():
+                z, keys = self._latent(b)
+                fake = self._fake(z, keys)
+            log_d_real, _, d_real, raw_real = self._discriminate(real)
+            _, log_1m_d_fake, d_fake, raw_fake = self._discriminate(fake)
+            mi_d = self._mi(raw_fake, keys)
+            loss_d = -(log_d_real.mean() + log_1m_d_fake.mean()) + hp.mi_weight * mi_d
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["D"].step()
         logs = {
             "loss_d": loss_d.detach(),
             "d_real": d_real.mean().detach(),
             "d_fake": d_fake.mean().detach(),
         }
         if self.use_memory:
-            queries = F.normalize(torch.cat([raw_real, raw_fake]).detach(), dim=1)
-            labels = torch.cat([torch.ones(b, device=x.device), torch.zeros(b, device=x.device)])
-            logs["replace_rate"] = self.memory.update(queries, labels)
+            with phase("memory"):
+                queries = F.normalize(torch.cat([raw_real, raw_fake]).detach(), dim=1)
+                labels = torch.cat([torch.ones(b, device=x.device), torch.zeros(b, device=x.device)])
+                logs["replace_rate"] = self.memory.update(queries, labels)
 
-        # G step
-        set_requires_grad(D, False)
-        z, keys = self._latent(b)
-        log_d_fake, log_1m_d_fake, _, raw_fake = self._discriminate(self._fake(z, keys))
-        mi_g = self._mi(raw_fake, keys)
-        loss_g = self.generator_adversarial_loss(log_d_fake, log_1m_d_fake) + hp.mi_weight * mi_g
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["G"].step()
+        with phase("g_step"):
+            set_requires_grad(D, False)
+            z, keys = self._latent(b)
+            log_d_fake, log_1m_d_fake, _, raw_fake = self._discriminate(self._fake(z, keys))
+            mi_g = self._mi(raw_fake, keys)
+            loss_g = self.generator_adversarial_loss(log_d_fake, log_1m_d_fake) + hp.mi_weight * mi_g
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["G"].step()
         set_requires_grad(D, True)
         if self.use_memory and hp.update_in_g_step:
-            self.memory.update(
-                F.normalize(raw_fake.detach(), dim=1), torch.zeros(b, device=x.device)
-            )
+            with phase("memory"):
+                self.memory.update(F.normalize(raw_fake.detach(), dim=1), torch.zeros(b, device=x.device))
         logs.update(loss_g=loss_g.detach(), mi=mi_g.detach())
         return logs
 

@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pipeline.nets.optim import sgd
+
 VisibleUnits = Literal["spin", "gaussian"]
 
 
@@ -161,7 +163,7 @@ class ContrastiveDivergence:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.rbm, self.k, self.persistent = rbm, k, persistent
-        self.optimizer = torch.optim.SGD(rbm.parameters(), lr=lr, momentum=momentum)
+        self.optimizer = sgd(rbm.parameters(), lr, momentum)
         self.chains: torch.Tensor | None = None
 
     def step(self, v_data: torch.Tensor) -> NegativeSamples:
