@@ -1,0 +1,76 @@
+"""Shared by the reference-parity tests: tiny data sources and the parity check.
+
+The reference ports (bench/reference/) must compute what the pipeline's models
+compute: from the same initial networks, RNG state and batches, a few training
+steps of each end at the same parameters, buffers and memory (up to float
+rounding; fused Adam is not bit-identical to the per-parameter loop). The
+speed ratios in reports/bench.md then compare equal work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from bench.reference import load
+from pipeline.data.sources import AffineSource, DataSource, DataSpec, MixtureSource, TensorSource
+from pipeline.data.synthetic import Mixture
+from pipeline.hparams import build
+from pipeline.registry import hparams_class, model_class
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def images(shape=(1, 28, 28), n=64, classes=10) -> TensorSource:
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(n, *shape, generator=g) * 255).to(torch.uint8)
+    y = torch.randint(0, classes, (n,), generator=g)
+    return TensorSource(DataSpec("toy", "toy", shape, classes, n), x, y, x[:16], y[:16])
+
+
+def affine() -> AffineSource:
+    return AffineSource(DataSpec("affine", "affine_mnist", (1, 40, 40), 10, 64), images(), 40, 20, 0)
+
+
+def ring() -> MixtureSource:
+    angles = np.arange(8) * 2 * np.pi / 8
+    mix = Mixture(np.stack([np.cos(angles), np.sin(angles)], 1) * 2, 0.02)
+    spec = DataSpec("ring", "ring8", (2,), 8, None, centres=tuple(map(tuple, mix.centres.tolist())), mode_std=0.02)
+    x, y = mix.sample(16, np.random.default_rng(0))
+    return MixtureSource(spec, mix, x, y)
+
+
+def _state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def assert_reference_matches(name: str, make_data: Callable[[], DataSource], overrides: Mapping[str, Any],
+                             batch: int, steps: int = 3, start: int = 0) -> None:
+    """Train the pipeline model and its reference side by side for ``steps`` steps
+    (numbered from ``start``); losses and final networks must agree, and must have moved."""
+    data = make_data()
+    torch.manual_seed(0)
+    model = model_class(name)(build(hparams_class(name), dict(overrides), "hp"), data, torch.device("cpu"))
+    reference = load(name)(model)
+    initial = {k: _state(model.nets[k]) for k in reference.nets()}
+    per_call = batch * model.batches_per_step
+    for step in range(start, start + steps):
+        x, y = data.batch(step, per_call, 0)
+        torch.manual_seed(100 + step)
+        ours = model.train_step(x, y, step)
+        torch.manual_seed(100 + step)
+        theirs = reference.step(x.clone(), y.clone(), step)
+        for key in set(ours) & set(theirs):
+            assert theirs[key] == pytest.approx(float(ours[key]), rel=RTOL, abs=ATOL), key
+    moved = 0.0
+    for net_name, net in reference.nets().items():
+        ours_state, theirs_state = _state(model.nets[net_name]), _state(net)
+        assert ours_state.keys() == theirs_state.keys(), net_name
+        for key, value in ours_state.items():
+            torch.testing.assert_close(theirs_state[key], value, rtol=RTOL, atol=ATOL, msg=f"{net_name}.{key}")
+            if value.is_floating_point():
+                moved = max(moved, (value - initial[net_name][key]).abs().max().item())
+    assert moved > 10 * ATOL, "the pipeline's steps did not change the networks: the comparison has no teeth"
