@@ -26,6 +26,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "score": ("pipeline.commands.score", "score the samples of one job's runs"),
     "aggregate": ("pipeline.commands.aggregate", "tidy table of all scores with seed statistics"),
     "report": ("pipeline.commands.report", "claims with verdicts, figures, report.md and report.html"),
+    "bench": ("pipeline.commands.bench", "benchmarks: training speed vs a plain port, scoring, workflow, scaling"),
 }
 
 

@@ -2,7 +2,8 @@
 D = C(F(x)); the RBM takes one CD-k / PCD-k step (plain SGD + momentum) on F(real);
 G is fed the step's negative samples (or their conditional mean, ``g_input: mean``),
 or U(-1, 1) noise for the ``prior: noise`` control; D ascends
-log D(x) + log(1 - D(G(f))), G descends log(1 - D(G(f))) or -log D(G(f)).
+log D(x) + log(1 - D(G(f))) (its real and fake terms backpropagated one after the
+other, as in PyTorch's DCGAN example), G descends log(1 - D(G(f))) or -log D(G(f)).
 
 Shared with the pipeline: the networks (deep copies of the model's F, C, G and RBM)
 and the RBM module's own math (pipeline/nets/rbm.py: ``random_visible``,
@@ -78,11 +79,12 @@ class Reference:
         fake = self.G(f_in)
 
         _, fake_logits = self.D(fake.detach())
-        log_d_real = -F.softplus(-real_logits).mean()
-        log_1m_d_fake = -F.softplus(fake_logits).mean()
-        loss_d = -(log_d_real + log_1m_d_fake)
         self.opt_d.zero_grad()
-        loss_d.backward()
+        log_d_real = -F.softplus(-real_logits).mean()
+        (-log_d_real).backward()
+        log_1m_d_fake = -F.softplus(fake_logits).mean()
+        (-log_1m_d_fake).backward()
+        loss_d = -(log_d_real + log_1m_d_fake)
         self.opt_d.step()
 
         _, out = self.D(fake)

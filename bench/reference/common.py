@@ -1,12 +1,16 @@
-"""What typical ports share: a per-sample Dataset, a shuffling DataLoader, plain optimisers."""
+"""What typical ports share: torchvision's per-sample Dataset pattern (PIL + ToTensor), a
+shuffling DataLoader, the toy scripts' per-point generator, plain optimisers."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+from torchvision import transforms
 
 from pipeline.data.affine import affine_transform
 from pipeline.data.sources import AffineSource, DataSource, MixtureSource, SwissRollSource
@@ -14,17 +18,20 @@ from pipeline.data.synthetic import swissroll
 
 
 class ImageDataset(Dataset):
-    """Stored uint8 images (N, C, H, W); ``__getitem__`` converts one to float in [0, 1]
-    (torchvision's ToTensor) and applies the per-sample ``transform``."""
+    """torchvision's dataset pattern: stored uint8 images, one turned into a PIL image and then a
+    float tensor in [0, 1] by ``transforms.ToTensor()`` per ``__getitem__``, then ``transform``."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, transform=None):
         self.images, self.labels, self.transform = images, labels, transform
+        self.to_tensor = transforms.ToTensor()
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        x = torch.from_numpy(self.images[i]).float().div(255)
+        image = self.images[i]  # (C, H, W) uint8
+        pil = Image.fromarray(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0))
+        x = self.to_tensor(pil)
         if self.transform is not None:
             x = self.transform(x)
         return x, int(self.labels[i])
@@ -56,14 +63,29 @@ def image_dataset(data: DataSource, seed: int) -> ImageDataset:
     return ImageDataset(_as_uint8(x), y.cpu().numpy())
 
 
+def mixture_batches(centres: np.ndarray, std: float, batch_size: int, seed: int) -> Iterator[np.ndarray]:
+    """The public toy scripts' generator (WGAN-GP's gan_toy.py, which DCD's toy code follows):
+    each point drawn in a Python loop, a random centre plus Gaussian noise."""
+    rng = random.Random(seed)
+    np_rng = np.random.RandomState(seed)
+    while True:
+        points = []
+        for _ in range(batch_size):
+            point = np_rng.randn(2) * std
+            centre = rng.choice(centres)
+            point[0] += centre[0]
+            point[1] += centre[1]
+            points.append(point)
+        yield np.array(points, dtype="float32")
+
+
 def batches(data: DataSource, batch_size: int, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Training batches forever: DataLoader epochs over a finite set, or numpy draws from a toy."""
-    rng = np.random.default_rng(seed)
+    """Training batches forever: DataLoader epochs over a finite set, or a toy script's generator."""
     if isinstance(data, MixtureSource):
-        while True:
-            x, k = data.mixture.sample(batch_size, rng)
-            yield torch.from_numpy(x), torch.from_numpy(k)
+        for x in mixture_batches(data.mixture.centres, data.mixture.std, batch_size, seed):
+            yield torch.from_numpy(x), torch.full((batch_size,), -1)
     if isinstance(data, SwissRollSource):
+        rng = np.random.default_rng(seed)
         while True:
             x = swissroll(batch_size, data.noise, data.scale, rng)
             yield torch.from_numpy(x), torch.full((batch_size,), -1)

@@ -1,5 +1,7 @@
 """Reference training step of the original GAN (pipeline/models/gan.py): Algorithm 1 with
-k D steps on fresh minibatches, BCE-with-logits losses, the momentum / lr schedule."""
+k D steps on fresh minibatches, BCE-with-logits losses, the momentum / lr schedule. The D
+step backpropagates its real and fake terms one after the other, as PyTorch's DCGAN
+example (the template of most public GAN ports) does."""
 
 from __future__ import annotations
 
@@ -54,11 +56,14 @@ class Reference:
         for i in range(self.hp.k_steps):
             real = x[i * batch:(i + 1) * batch]
             fake = self.generate(self.sample_z(batch))
+            self.opt_d.zero_grad()
             out_real = self.D(real)
             out_fake = self.D(fake.detach())
-            loss_d = self.bce(out_real, torch.ones_like(out_real)) + self.bce(out_fake, torch.zeros_like(out_fake))
-            self.opt_d.zero_grad()
-            loss_d.backward()
+            loss_real = self.bce(out_real, torch.ones_like(out_real))
+            loss_real.backward()
+            loss_fake = self.bce(out_fake, torch.zeros_like(out_fake))
+            loss_fake.backward()
+            loss_d = loss_real + loss_fake
             self.opt_d.step()
         out = self.D(self.generate(self.sample_z(batch)))
         if self.hp.g_loss == "non_saturating":

@@ -1,5 +1,6 @@
 """Reference training step of EBGAN's probabilistic GAN baseline (pipeline/models/gan_bn.py):
-one D update, then one G update on the same fake batch, BCE-with-logits losses."""
+one D update, then one G update on the same fake batch, BCE-with-logits losses; the D
+step backpropagates its real and fake terms one after the other (PyTorch's DCGAN example)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ class Reference:
     def step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, float]:
         real = x * 2 - 1 if self.spec.is_image else x
         fake = self.G(self.sample_z(real.shape[0])).view(-1, *self.spec.shape)
-        out_real, out_fake = self.D(real), self.D(fake.detach())
-        loss_d = self.bce(out_real, torch.ones_like(out_real)) + self.bce(out_fake, torch.zeros_like(out_fake))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        out_real, out_fake = self.D(real), self.D(fake.detach())
+        loss_real = self.bce(out_real, torch.ones_like(out_real))
+        loss_real.backward()
+        loss_fake = self.bce(out_fake, torch.zeros_like(out_fake))
+        loss_fake.backward()
+        loss_d = loss_real + loss_fake
         self.opt_d.step()
 
         out = self.D(fake)

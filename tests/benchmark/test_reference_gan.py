@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import torch
 from reference_support import assert_reference_matches, images, ring
 
 CASES = {
@@ -16,3 +18,25 @@ CASES = {
 def test_reference_matches_the_pipeline(case):
     make_data, overrides, batch = CASES[case]
     assert_reference_matches("gan", make_data, overrides, batch)
+
+
+def test_reference_dataset_yields_the_pipeline_images():
+    """The reference's PIL + ToTensor path gives the same tensors as the pipeline's in-memory data."""
+    from bench.reference.common import image_dataset
+
+    for data in (images(), images((3, 16, 16))):
+        x, y = data.train_arrays()
+        dataset = image_dataset(data, seed=0)
+        for i in (0, 5, len(dataset) - 1):
+            item, label = dataset[i]
+            assert torch.equal(item, x[i]) and label == int(y[i])
+
+
+def test_reference_toy_generator_draws_the_mixture():
+    from bench.reference.common import mixture_batches
+
+    data = ring()
+    points = next(mixture_batches(data.mixture.centres, data.mixture.std, 4000, seed=0))
+    nearest = np.linalg.norm(points[:, None] - data.mixture.centres[None], axis=2)
+    assert nearest.min(1).max() < 6 * data.mixture.std
+    assert np.bincount(nearest.argmin(1), minlength=8).min() > 400

@@ -1,0 +1,156 @@
+"""reports/bench.md from reports/bench.json: the machine, the targets with computed
+met / not met, and one table per measurement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+TARGETS = (
+    ("end_to_end_s", "default-profile `dvc repro` from an empty cache", "<=", 600.0, "s"),
+    ("min_speedup", "ours / reference training images/s, every model", ">=", 1.5, "x"),
+    ("noop_dvc_repro_s", "no-op `dvc repro`", "<=", 3.0, "s"),
+    ("snakemake_dry_run_s", "`snakemake -n`", "<=", 5.0, "s"),
+)
+PHASE_COLUMNS = ("d_step", "g_step", "memory", "rbm", "langevin", "data", "other")
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:,.{digits}g}" if abs(x) < 10 ** digits else f"{x:,.0f}"
+    return str(x)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def target_values(sections: Mapping[str, Any]) -> dict[str, float | None]:
+    """The measured value behind each target (None when that section was not measured)."""
+    cases = sections.get("training", {}).get("cases", [])
+    workflow = sections.get("workflow", {})
+    return {
+        "end_to_end_s": sections.get("end_to_end", {}).get("seconds"),
+        "min_speedup": min((c["speedup"] for c in cases), default=None),
+        "noop_dvc_repro_s": workflow.get("noop_dvc_repro", {}).get("seconds"),
+        "snakemake_dry_run_s": workflow.get("snakemake_dry_run", {}).get("seconds"),
+    }
+
+
+def targets(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
+    values = target_values(sections)
+    out = []
+    for key, what, op, bound, unit in TARGETS:
+        value = values[key]
+        met = None if value is None else (value <= bound if op == "<=" else value >= bound)
+        out.append({"key": key, "target": f"{what} {op} {bound:g} {unit}", "measured": value, "met": met})
+    return out
+
+
+def _verdict(met: bool | None) -> str:
+    return "not measured" if met is None else ("met" if met else "**not met**")
+
+
+def _training(section: Mapping[str, Any], peak: float) -> list[str]:
+    lines = [f"## Training speed ({section.get('profile', '?')} profile, measured {section.get('measured_at', '?')})", "",
+             "Ours: the pipeline's training path. Reference: the plain port in `bench/reference/` "
+             "(per-sample Dataset + DataLoader, default per-parameter optimisers, `.item()` every step, D's "
+             "weight gradients computed in the G step), same networks, same numbers "
+             "(`tests/benchmark/`). Speed-up: median over alternating rounds. GFLOP/s: matmul/conv FLOPs "
+             "(forward + backward) per step / ours' step time; % peak against the matmul peak measured in "
+             "the same run. Phases: share of ours' step time.", ""]
+    header = ["case", "experiment", "img/step", "ours img/s", "reference img/s", "speed-up", "GFLOP/step",
+              "GFLOP/s", "% peak", "peak RSS MB", *[f"{p} %" for p in PHASE_COLUMNS]]
+    rows = []
+    for c in section.get("cases", []):
+        split = c["phase_fraction"]
+        rows.append([f"{c['model']}/{c['dataset']}", c["experiment"], c["images_per_step"], c["ours_images_per_s"],
+                     c["reference_images_per_s"], c["speedup"], c["gflop_per_step"], c["gflops"],
+                     100 * c["gflops"] / peak if peak else None, c["peak_rss_mb"],
+                     *[100 * split.get(p, 0.0) for p in PHASE_COLUMNS]])
+    return lines + _table(header, rows)
+
+
+def _metrics(section: Mapping[str, Any]) -> list[str]:
+    if not section:
+        return []
+    s = section
+    lines = [f"## Scoring speed ({s['dataset']}, {s['images']} images, measured {s.get('measured_at', '?')})", "",
+             "Same classifier, same images. torch-fidelity: `calculate_metrics` on Dataset inputs with its "
+             f"defaults (batch {s['batch_size_fidelity']}, both inputs extracted every call); ours: "
+             f"batches of {s['batch_size_ours']} under inference mode, real statistics cached by the reference "
+             "stage.", ""]
+    return lines + _table(
+        ["what", "ours", "torch-fidelity", "speed-up"],
+        [["feature extraction, images/s", s["extract_images_per_s_ours"], s["extract_images_per_s_fidelity"],
+          s["extract_speedup"]],
+         ["IS + FID of one sample set, s", s["score_s_ours"], s["score_s_fidelity"], s["score_speedup"]]])
+
+
+def _workflow(workflow: Mapping[str, Any], e2e: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for key, what in (("noop_dvc_repro", "no-op `dvc repro`"), ("snakemake_dry_run", "`snakemake -n`")):
+        entry = workflow.get(key, {})
+        rows.append([what, entry.get("seconds"), entry.get("skipped", "")])
+    rows.append(["`dvc repro` from an empty cache (default profile)", e2e.get("seconds"),
+                 e2e.get("skipped", f"{e2e.get('stages', '?')} stages, measured {e2e.get('measured_at', '?')}"
+                         if e2e else "run `python -m pipeline bench --end-to-end`")])
+    return ["## Workflow", ""] + _table(["what", "seconds", "note"], rows)
+
+
+def _scaling(section: Mapping[str, Any]) -> list[str]:
+    if not section:
+        return []
+    lines = [f"## Scale notes (measured {section.get('measured_at', '?')})", "",
+             "Each point in a fresh process on synthetic data of the shape; peak RSS above the process's "
+             "baseline after imports. Fit: step ms = a + b x.", ""]
+    for axis, data in section.get("axes", {}).items():
+        fit = data["fit"]
+        lines += [f"### {axis.replace('_', ' ')}: {data['note']}", "",
+                  f"step ms ≈ {fit['intercept_ms']:.3g} + {fit['slope_ms']:.3g} × {axis}", ""]
+        lines += _table([axis, "step ms", "GFLOP/step", "peak RSS above baseline MB"],
+                        [[p["value"], p["step_ms"], p["gflop_per_step"], p["above_baseline_mb"]]
+                         for p in data["points"]])
+    return lines
+
+
+def _projection(section: Mapping[str, Any]) -> list[str]:
+    if not section:
+        return []
+    rates = list(section["gpu_hours"])
+    lines = [f"## Paper profile on one GPU: projection (measured {section.get('measured_at', '?')})", "",
+             f"Training FLOPs from one step of each experiment at its published settings (grids: mean of up "
+             f"to 8 configurations) x steps x runs. Hours assume a {section['assumption']}. "
+             "Peak RSS: one such step on this CPU (activations, weights, optimiser state).", ""]
+    rows = [[r["experiment"], r["model"], r["dataset"], r["runs"], r["steps_per_run"], r["batch"], r["gflop_per_step"],
+             r["total_pflop"], *[r["total_pflop"] * 1e15 / (float(t) * 1e12) / 3600 for t in rates],
+             r["probe_above_baseline_mb"]] for r in section["experiments"]]
+    rows.append(["**total**", "", "", sum(r["runs"] for r in section["experiments"]), "", "", "",
+                 section["total_pflop"], *[section["gpu_hours"][t] for t in rates], ""])
+    return lines + _table(["experiment", "model", "dataset", "runs", "steps/run", "batch", "GFLOP/step", "PFLOP",
+                           *[f"h @ {t} TFLOP/s" for t in rates], "peak RSS MB"], rows)
+
+
+def render(bench: Mapping[str, Any]) -> str:
+    sections = bench.get("sections", {})
+    machine = bench.get("machine", {})
+    peak = machine.get("matmul_peak_gflops")
+    lines = ["# Benchmarks", "",
+             f"Written by `python -m pipeline bench` ({bench.get('measured_at', '?')}); raw numbers in "
+             "`reports/bench.json`. Ratios are measured within one run; absolute numbers are this machine's.", "",
+             f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, torch "
+             f"{machine.get('torch', '?')}, {machine.get('threads', '?')} threads; float32 matmul peak "
+             f"{_fmt(peak)} GFLOP/s (measured in the same run).", "", "## Targets", ""]
+    lines += _table(["target", "measured", "verdict"],
+                    [[t["target"], t["measured"], _verdict(t["met"])] for t in targets(sections)])
+    if "training" in sections:
+        lines += _training(sections["training"], peak)
+    lines += _metrics(sections.get("metrics", {}))
+    lines += _workflow(sections.get("workflow", {}), sections.get("end_to_end", {}))
+    lines += _scaling(sections.get("scaling", {}))
+    lines += _projection(sections.get("projection", {}))
+    return "\n".join(lines).rstrip() + "\n"
