@@ -107,11 +107,11 @@ def _scaling(section: Mapping[str, Any]) -> list[str]:
         return []
     lines = [f"## Scale notes (measured {section.get('measured_at', '?')})", "",
              "Each point in a fresh process on synthetic data of the shape; peak RSS above the process's "
-             "baseline after imports. Fit: step ms = a + b x.", ""]
+             "baseline after imports. Fit: step ms = a + b x (least squares).", ""]
     for axis, data in section.get("axes", {}).items():
         fit = data["fit"]
         lines += [f"### {axis.replace('_', ' ')}: {data['note']}", "",
-                  f"step ms ≈ {fit['intercept_ms']:.3g} + {fit['slope_ms']:.3g} × {axis}", ""]
+                  f"step ms ≈ {fit['intercept_ms']:.3g} + {fit['slope_ms']:.3g} × {fit.get('variable', axis)}", ""]
         lines += _table([axis, "step ms", "GFLOP/step", "peak RSS above baseline MB"],
                         [[p["value"], p["step_ms"], p["gflop_per_step"], p["above_baseline_mb"]]
                          for p in data["points"]])
@@ -123,8 +123,8 @@ def _projection(section: Mapping[str, Any]) -> list[str]:
         return []
     rates = list(section["gpu_hours"])
     lines = [f"## Paper profile on one GPU: projection (measured {section.get('measured_at', '?')})", "",
-             f"Training FLOPs from one step of each experiment at its published settings (grids: mean of up "
-             f"to 8 configurations) x steps x runs. Hours assume a {section['assumption']}. "
+             f"Training FLOPs: the mean FLOPs of a step of each experiment at its published settings (steps 0 "
+             f"and half-way; grids: step 0 of up to 4 configurations) x steps x runs. Hours assume a {section['assumption']}. "
              "Peak RSS: one such step on this CPU (activations, weights, optimiser state).", ""]
     rows = [[r["experiment"], r["model"], r["dataset"], r["runs"], r["steps_per_run"], r["batch"], r["gflop_per_step"],
              r["total_pflop"], *[r["total_pflop"] * 1e15 / (float(t) * 1e12) / 3600 for t in rates],

@@ -6,12 +6,14 @@ step's cost does not depend on pixel values) in a fresh process: median step
 time over three rounds of about ``seconds`` each, matmul/conv FLOPs per step
 (``torch.utils.flop_counter``), and the process's peak resident memory above
 its baseline after imports and data (weights, optimiser state, activations,
-allocator slack). Each axis gets a least-squares line  step_ms = a + b x.
+allocator slack). Each axis gets a least-squares line  step_ms = a + b x, with x the
+batch size B, the pixel count s^2, or N.
 
 Projection: every experiment of the paper profile is built at its published
-settings on synthetic data of its dataset's shape; one step's FLOPs (for a grid,
-the mean over up to ``GRID_PROBES`` evenly spaced configurations) times its
-steps and runs gives its training FLOPs. GPU time = FLOPs / a sustained rate,
+settings on synthetic data of its dataset's shape; the mean FLOPs of a step
+(for a grid: step 0 of up to ``GRID_PROBES`` evenly spaced configurations;
+otherwise steps 0 and half-way, which covers a second phase such as DCD's
+fine-tuning) times its steps and runs gives its training FLOPs. GPU time = FLOPs / a sustained rate,
 which is an assumption (stated in the results; ``--gpu-tflops``) since no GPU
 is here to measure. The peak memory of one paper-scale step on this CPU bounds
 what its activations need on a GPU.
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-GRID_PROBES = 8
+GRID_PROBES = 4
 
 # axis -> (model, hyperparameters, sample shape, images per minibatch, axis values)
 AXES: dict[str, tuple[str, dict[str, Any], tuple[int, ...], int, list[int]]] = {
@@ -39,6 +41,7 @@ AXES: dict[str, tuple[str, dict[str, Any], tuple[int, ...], int, list[int]]] = {
     "memory_size": ("memorygan", {"d_channels": [8, 16, 32], "g_channels": [32, 16, 8], "pointwise": False,
                                   "key_dim": 32, "top_k": 8, "lr": 0.001}, (1, 40, 40), 16, [256, 1024, 4096, 16384]),
 }
+FIT_VARIABLE = {"batch_size": "B", "image_size": "s^2", "memory_size": "N"}  # cost grows ~linearly in these
 AXIS_NOTES = {
     "batch_size": "GAN (Goodfellow et al.) maxout D / 1200-unit G on 28x28 MNIST, the paper's nets",
     "image_size": "DCD's SN-DCGAN (G 128 maps, D 32 maps, 4x4 bottom), batch 32, RGB images of side s",
@@ -128,8 +131,10 @@ def measure_axes(seconds: float = 1.0) -> dict[str, Any]:
                 hp["memory_size"] = value
             points.append({"value": value, **in_fresh_process(measure_point, model_name, hp, sample_shape, b,
                                                               seconds)})
+        square = FIT_VARIABLE[axis] == "s^2"
+        xs = [p["value"] ** 2 if square else p["value"] for p in points]
         out[axis] = {"model": model_name, "note": AXIS_NOTES[axis], "points": points,
-                     "fit": _fit([p["value"] for p in points], [p["step_ms"] for p in points])}
+                     "fit": {"variable": FIT_VARIABLE[axis], **_fit(xs, [p["step_ms"] for p in points])}}
     return out
 
 
@@ -153,20 +158,23 @@ def project_experiment(params: Mapping[str, Any], experiment: str) -> dict[str, 
     import torch
 
     from pipeline.benchmark.training import flops_per_step
-    from pipeline.config import make_plan
+    from pipeline.config import canonical_json, make_plan
 
     torch.set_num_threads(os.cpu_count() or 1)
     plan = make_plan(params)
     runs = [r for j in plan.jobs if j.experiment == experiment for r in j.runs]
     shape = _dataset_shape(plan.datasets[runs[0].dataset])
-    data = synthetic_source(shape, n=max(256, 2 * runs[0].train["batch_size"] * 5))
+    data = synthetic_source(shape, n=max(2048, 2 * runs[0].train["batch_size"] * 5))  # >= 100 per class (EBGAN-LN)
     baseline = _rss_mb()
-    probes = [runs[i * len(runs) // min(GRID_PROBES, len(runs))] for i in range(min(GRID_PROBES, len(runs)))]
+    if len(runs) == 1 or len({canonical_json(r.hparams) for r in runs}) == 1:
+        probes = [(runs[0], 0), (runs[0], runs[0].train["steps"] // 2)]  # phases (e.g. DCD's fine-tuning)
+    else:
+        probes = [(runs[i * len(runs) // min(GRID_PROBES, len(runs))], 0) for i in range(min(GRID_PROBES, len(runs)))]
     per_step = []
-    for run in probes:
+    for run, step in probes:
         model = _build(run.model, run.hparams, data)
         per_call = run.train["batch_size"] * model.batches_per_step
-        per_step.append(flops_per_step(lambda s, m=model, b=per_call: m.train_step(*data.batch(s, b, 0), s), [0]))
+        per_step.append(flops_per_step(lambda s, m=model, b=per_call: m.train_step(*data.batch(s, b, 0), s), [step]))
     mean_flops = float(np.mean(per_step))
     total = sum(mean_flops * r.train["steps"] for r in runs)
     return {"experiment": experiment, "paper": runs[0].paper, "model": runs[0].model, "dataset": runs[0].dataset,
@@ -181,7 +189,12 @@ def project_paper(paper_params: Path, gpu_tflops: list[float]) -> dict[str, Any]
     from pipeline.config import load_params
 
     params = load_params(paper_params)
-    rows = [in_fresh_process(project_experiment, params, name) for name in params["experiments"]]
+    rows = []
+    for name in params["experiments"]:
+        start = time.perf_counter()
+        rows.append({**in_fresh_process(project_experiment, params, name), "probe_s": time.perf_counter() - start})
+        print(f"[bench]   {name}: {rows[-1]['gflop_per_step']:.3g} GFLOP/step, {rows[-1]['total_pflop']:.3g} PFLOP "
+              f"({rows[-1]['probe_s']:.0f} s)", flush=True)
     total = sum(r["total_pflop"] for r in rows)
     return {"params": str(paper_params), "experiments": rows, "total_pflop": total,
             "gpu_hours": {str(t): total * 1e15 / (t * 1e12) / 3600 for t in gpu_tflops},
