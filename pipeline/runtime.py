@@ -3,7 +3,7 @@
 CPU runs are deterministic: the same params and seed give the same numbers,
 and a resumed run restores every RNG it uses. On CUDA the fast paths (TF32,
 cuDNN autotuning, bf16 autocast when ``runtime.amp``) trade bit-exactness for
-speed.
+speed; so does ``runtime.compile`` anywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 
 def select_device(preference: str) -> torch.device:
@@ -60,3 +61,48 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _to_float(out: Any) -> Any:
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (tuple, list)):
+        return type(out)(_to_float(o) for o in out)
+    return out
+
+
+def autocast_forwards(nets: Mapping[str, nn.Module], device_type: str,
+                      dtype: torch.dtype = torch.bfloat16) -> list[str]:
+    """Run the forward pass of every net holding Linear / conv layers under autocast(``dtype``),
+    returning float32 outputs: matmuls and convolutions run in bf16, the losses and every
+    other computation (memories, RBMs, Langevin updates) stay in float32. bf16 has float32's
+    exponent range, so no loss scaling is needed. Returns the names of the wrapped nets."""
+    wrapped = []
+    for name, net in nets.items():
+        if not _has_layers(net):
+            continue
+        forward = torch.autocast(device_type=device_type, dtype=dtype)(net.forward)
+        net.forward = lambda *a, _f=forward, **k: _to_float(_f(*a, **k))
+        wrapped.append(name)
+    return wrapped
+
+
+def _has_layers(net: nn.Module) -> bool:
+    return any(isinstance(m, (nn.Linear, nn.modules.conv._ConvNd)) for m in net.modules())
+
+
+def accelerate(nets: Mapping[str, nn.Module], device: torch.device, settings: Mapping[str, Any]) -> list[str]:
+    """The optional fast paths of params.yaml's ``runtime``: ``amp`` (CUDA only; see
+    :func:`autocast_forwards`) and ``compile`` (``torch.compile`` of each net with Linear / conv
+    layers; off by default: on a 2-core CPU it made the smoke nets slower, reports/bench.md).
+    Both change float rounding, so runs using them are not bit-identical to runs without.
+    Returns what was applied, for the run's record."""
+    applied = []
+    if settings.get("amp") and device.type == "cuda":
+        applied += [f"amp:{name}" for name in autocast_forwards(nets, "cuda")]
+    if settings.get("compile"):
+        for name, net in nets.items():
+            if _has_layers(net):
+                net.compile()
+                applied.append(f"compile:{name}")
+    return applied

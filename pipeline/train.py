@@ -23,6 +23,7 @@ import io
 import math
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def _finite_or_none(x: float) -> float | None:
 
 
 def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profile: str,
-              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT) -> RunOutcome:
+              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT, settings: Mapping[str, Any] | None = None) -> RunOutcome:
     hp_cls = hparams_class(run.model)
     hp = hparams_lib.build(hp_cls, run.hparams, f"experiments.{run.experiment}.hparams")
     steps, batch = run.train["steps"], run.train["batch_size"]
@@ -87,6 +88,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
 
     runtime.seed_everything(run.seed)
     model = model_class(run.model)(hp, data, device)
+    fast_paths = runtime.accelerate(model.nets, device, settings or {})
     per_call = batch * model.batches_per_step
 
     start, rows, elapsed_before, status, diverged_at = 0, [], 0.0, "ok", None
@@ -178,6 +180,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         "final_losses": {k: _finite_or_none(v) for k, v in (rows[-1] if rows else {}).items()
                          if k not in ("step", "wall_s", "images_per_s")},
         "parameters": model.parameter_count(),
+        "fast_paths": fast_paths,
         "hparams": hp_rows,
         "provenance": provenance(device),
     })
@@ -193,7 +196,8 @@ def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
     device = runtime.configure(plan.params["runtime"])
     data = open_dataset(plan.datasets, job.dataset, data_dir).to(device)
     outcomes = [
-        train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root) for run in job.runs
+        train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root, plan.params["runtime"])
+        for run in job.runs
     ]
     for run in job.runs:
         checkpoint.remove(run.id, ckpt_root)

@@ -75,6 +75,18 @@ def _training(section: Mapping[str, Any], peak: float) -> list[str]:
     return lines + _table(header, rows)
 
 
+def _compile(section: Mapping[str, Any]) -> list[str]:
+    if not section:
+        return []
+    s = section
+    return [f"## `runtime.compile` ({s['experiment']}, measured {s.get('measured_at', '?')})", "",
+            f"Eager {_fmt(s['eager_step_ms'])} ms/step, `torch.compile`d networks {_fmt(s['compiled_step_ms'])} "
+            f"ms/step (x{_fmt(s['speedup'])}), after {_fmt(s['compile_and_first_steps_s'])} s of compilation "
+            "(less when inductor's cache is warm): "
+            + ("faster here; worth `runtime.compile: true` for long runs." if s["speedup"] > 1.05 else
+               "no faster here, hence off by default."), ""]
+
+
 def _metrics(section: Mapping[str, Any]) -> list[str]:
     if not section:
         return []
@@ -149,6 +161,7 @@ def render(bench: Mapping[str, Any]) -> str:
                     [[t["target"], t["measured"], _verdict(t["met"])] for t in targets(sections)])
     if "training" in sections:
         lines += _training(sections["training"], peak)
+    lines += _compile(sections.get("compile", {}))
     lines += _metrics(sections.get("metrics", {}))
     lines += _workflow(sections.get("workflow", {}), sections.get("end_to_end", {}))
     lines += _scaling(sections.get("scaling", {}))

@@ -221,3 +221,23 @@ def measure_case(plan: Plan, experiment: str, data_root: Path, round_seconds: fl
         "peak_rss_mb": peak_mb,
         "baseline_rss_mb": baseline_mb,
     }
+
+
+def measure_compile(plan: Plan, experiment: str, data_root: Path, steps: int = 100) -> dict[str, Any]:
+    """``runtime.compile``'s effect on one experiment's training step: eager vs
+    ``torch.compile``d networks, and the one-off compilation time."""
+    run = first_run(plan, experiment)
+    device = runtime.configure(plan.params["runtime"])
+    data = open_data(plan, run.dataset, data_root).to(device)
+    hp = hparams_lib.build(hparams_class(run.model), run.hparams, f"experiments.{experiment}.hparams")
+    runtime.seed_everything(run.seed)
+    model = model_class(run.model)(hp, data, device)
+    ours = _Ours(model, data, run.train["batch_size"] * model.batches_per_step, run.seed)
+    schedule = spread(run.train["steps"], steps)
+    _timed(ours, schedule[:3], device)
+    eager = _timed(ours, schedule, device) / len(schedule)
+    runtime.accelerate(model.nets, device, {"compile": True})
+    compile_s = _timed(ours, schedule[:3], device)
+    compiled = _timed(ours, schedule, device) / len(schedule)
+    return {"experiment": experiment, "eager_step_ms": eager * 1e3, "compiled_step_ms": compiled * 1e3,
+            "speedup": eager / compiled, "compile_and_first_steps_s": compile_s}

@@ -1,7 +1,8 @@
 """``bench``: the benchmark suite (pipeline/benchmark/) -> reports/bench.json and reports/bench.md.
 
-Sections (``--sections``, default the first four; ``all`` for every one): ``training`` (per
-model and dataset of the params file: ours vs the plain reference),
+Sections (``--sections``, default the first five; ``all`` for every one): ``training`` (per
+model and dataset of the params file: ours vs the plain reference), ``compile``
+(``runtime.compile`` on the first training case),
 ``metrics`` (feature extraction and scoring vs torch-fidelity), ``workflow``
 (no-op ``dvc repro``, ``snakemake -n``), ``scaling`` (batch size, image size,
 memory size), ``projection`` (the paper profile's cost on one GPU) and
@@ -23,8 +24,8 @@ from typing import Any
 from pipeline.config import PROFILES_DIR, load_params, make_plan
 from pipeline.errors import ConfigError
 
-SECTIONS = ("training", "metrics", "workflow", "scaling", "projection", "end_to_end")
-DEFAULT_SECTIONS = SECTIONS[:4]  # projection (~5 min) and end_to_end (~10 min) on request
+SECTIONS = ("training", "compile", "metrics", "workflow", "scaling", "projection", "end_to_end")
+DEFAULT_SECTIONS = SECTIONS[:5]  # projection (~5 min) and end_to_end (~10 min) on request
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,6 +69,13 @@ def _measure_case(params: dict, experiment: str, data: str, round_seconds: float
     return measure_case(make_plan(params), experiment, Path(data), round_seconds, rounds)
 
 
+def _measure_compile(params: dict, data: str) -> dict:
+    from pipeline.benchmark.training import cases, measure_compile
+
+    plan = make_plan(params)
+    return measure_compile(plan, cases(plan)[0].experiment, Path(data))
+
+
 def _measure_scoring(params: dict, data: str, refs: str) -> dict:
     from pipeline.benchmark.metrics import measure_scoring
     from pipeline.benchmark.training import open_data
@@ -103,6 +111,8 @@ def _measure(section: str, params: dict, args: argparse.Namespace) -> dict[str, 
     root = Path.cwd()
     if section == "training":
         return _training(params, args)
+    if section == "compile":
+        return in_fresh_process(_measure_compile, params, args.data)
     if section == "metrics":
         return in_fresh_process(_measure_scoring, params, args.data, args.refs)
     if section == "workflow":

@@ -1,0 +1,40 @@
+"""Optional fast paths of params.yaml's runtime block (the CUDA ones checked through CPU autocast)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pipeline import runtime
+
+
+class NoLayers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("keys", torch.randn(4, 3))
+
+    def forward(self, q):
+        return q @ self.keys.t()
+
+
+def nets():
+    torch.manual_seed(0)
+    return nn.ModuleDict({"D": nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)), "M": NoLayers()})
+
+
+def test_autocast_runs_layers_in_bf16_and_returns_float32():
+    plain, fast = nets(), nets()
+    wrapped = runtime.autocast_forwards(fast, "cpu")
+    assert wrapped == ["D"]
+    x = torch.randn(32, 64)
+    out = fast["D"](x)
+    assert out.dtype == torch.float32
+    diff = (out - plain["D"](x)).abs().max().item()
+    assert 0 < diff < 0.05  # bf16 rounding, not a different function
+    q = torch.randn(5, 3)
+    assert torch.equal(fast["M"](q), plain["M"](q))
+
+
+def test_accelerate_applies_amp_only_on_cuda_and_nothing_by_default():
+    assert runtime.accelerate(nets(), torch.device("cpu"), {"amp": True}) == []
+    assert runtime.accelerate(nets(), torch.device("cpu"), {}) == []
