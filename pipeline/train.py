@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from pipeline import checkpoint, hparams as hparams_lib, runtime
+from pipeline import checkpoint, runtime
+from pipeline import hparams as hparams_lib
 from pipeline.config import Job, Plan, Run
 from pipeline.data.loader import open_dataset
 from pipeline.data.sources import DataSource

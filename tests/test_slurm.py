@@ -15,7 +15,6 @@ import sys
 import time
 
 import pytest
-
 from e2e_support import clone, products, strip_timing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slurm]
