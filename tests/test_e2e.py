@@ -4,6 +4,7 @@ same numbers."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 
@@ -48,3 +49,14 @@ def test_snakemake_and_dvc_produce_the_same_files_and_numbers(dvc_run, snakemake
         assert strip_timing(a) == strip_timing(b), rel
     for name in ("runs.csv",):
         assert (dvc_root / "reports/aggregate" / name).read_text() == (smk_root / "reports/aggregate" / name).read_text()
+
+
+def test_a_run_that_hit_nan_is_recorded_as_diverged_and_the_report_still_shows_it(dvc_run):
+    root, _ = dvc_run
+    with open(root / "reports/aggregate/runs.csv") as fh:
+        statuses = {row["status"] for row in csv.DictReader(fh) if row["run_id"] == "gan_ring8_nan/s0"}
+    assert statuses == {"diverged"}
+    train = json.loads((root / "runs/gan_ring8_nan/shard0/s0/train.json").read_text())
+    assert 10 < train["diverged_at_step"] <= 15  # caught at the first loss log (every 5 steps) after the NaN
+    assert (root / "runs/gan_ring8_nan/shard0/s0/train_log.csv").read_text().count("\n") == 4  # header + 3 logs
+    assert "| gan_ring8_nan | 1 | 1 |" in (root / "reports/report.md").read_text()
