@@ -4,28 +4,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
+from pipeline.benchmark.workflow import copy_tracked_files
 from pipeline.report.aggregate import TIMING_PREFIX
 
 TIMING_KEYS = {"wall_s", "score_s", "sample_s", "images_per_s", "provenance", "train"}
 
 
-def clone(repo: Path, dest: Path) -> Path:
-    """Copy the tracked files (working-tree versions) into ``dest`` as a fresh git repository."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, text=True, check=True)
-    for rel in filter(None, files.stdout.split("\0")):
-        src = repo / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
-    subprocess.run(["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "ci"],
-                   cwd=dest, check=True)
-    return dest
+clone = copy_tracked_files  # the tracked files (working-tree versions) as a fresh git repository
 
 
 def run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
