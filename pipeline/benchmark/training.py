@@ -12,7 +12,7 @@ weigh as in a real run:
   the median over rounds of ours / reference in adjacent rounds;
 - phases: ours' exclusive time per :mod:`pipeline.profiling` phase (``data`` is
   the batch draw, ``other`` what no phase covers: schedules, loss bookkeeping);
-- achieved GFLOP/s = matmul/conv FLOPs per step (``torch.utils.flop_counter``,
+- achieved GFLOP/s = matmul/conv FLOPs per step (``torch.utils.flop_counter``'s formulas,
   forward and backward; elementwise work is not counted) / ours' time per step;
 - peak resident memory: the process's high-water mark after ours' first round
   (before the reference trained), and the baseline after imports and data.
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from pipeline import hparams as hparams_lib
 from pipeline import runtime
@@ -148,14 +150,29 @@ def _timed(fn: Any, steps: list[int], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def flops_per_step(fn: Any, steps: list[int]) -> float:
-    from torch.utils.flop_counter import FlopCounterMode
+class _FlopCount(TorchDispatchMode):
+    """Matmul / conv FLOPs of the aten ops run inside (forward and backward), with the formulas of
+    ``torch.utils.flop_counter``. Unlike its FlopCounterMode it installs no module hooks, which
+    break ``autograd.grad`` calls inside the counted code (DCD's latent Langevin)."""
 
-    counter = FlopCounterMode(display=False)
-    with counter:
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+def flops_per_step(fn: Any, steps: list[int]) -> float:
+    with _FlopCount() as counter:
         for s in steps:
             fn(s)
-    return counter.get_total_flops() / len(steps)
+    return counter.total / len(steps)
 
 
 def measure_case(plan: Plan, experiment: str, data_root: Path, round_seconds: float = 1.5, rounds: int = 3,

@@ -28,6 +28,13 @@ def test_flop_count_of_a_matmul_is_2mnk():
     assert flops_per_step(lambda s: a @ b, [0, 1]) == 2 * 8 * 16 * 4
 
 
+def test_flop_count_works_around_autograd_grad():
+    """DCD's latent Langevin calls autograd.grad inside a training step (module hooks break it)."""
+    net = torch.nn.Linear(8, 4)
+    z = torch.randn(16, 8, requires_grad=True)
+    assert flops_per_step(lambda s: torch.autograd.grad(net(z).sum(), z), [0]) == 2 * (2 * 16 * 8 * 4)
+
+
 def test_one_case_per_model_and_dataset(tiny_params):
     params = copy.deepcopy(tiny_params)
     params["experiments"]["gan_mnist_again"] = copy.deepcopy(params["experiments"]["gan_mnist"])
