@@ -175,16 +175,25 @@ def flops_per_step(fn: Any, steps: list[int]) -> float:
     return counter.total / len(steps)
 
 
+def _open_run(plan: Plan, experiment: str, data_root: Path) -> tuple[Run, torch.device, DataSource]:
+    run = first_run(plan, experiment)
+    device = runtime.configure(plan.params["runtime"])
+    return run, device, open_data(plan, run.dataset, data_root).to(device)
+
+
+def _build_model(run: Run, data: DataSource, device: torch.device) -> Any:
+    """The run's model exactly as the trainer builds it (hyperparameters, seed)."""
+    hp = hparams_lib.build(hparams_class(run.model), run.hparams, f"experiments.{run.experiment}.hparams")
+    runtime.seed_everything(run.seed)
+    return model_class(run.model)(hp, data, device)
+
+
 def measure_case(plan: Plan, experiment: str, data_root: Path, round_seconds: float = 1.5, rounds: int = 3,
                  warmup: int = 3) -> dict[str, Any]:
     """Measure one experiment's first run (see the module docstring)."""
-    run = first_run(plan, experiment)
-    device = runtime.configure(plan.params["runtime"])
-    data = open_data(plan, run.dataset, data_root).to(device)
+    run, device, data = _open_run(plan, experiment, data_root)
     baseline_mb = _rss_mb()
-    hp = hparams_lib.build(hparams_class(run.model), run.hparams, f"experiments.{experiment}.hparams")
-    runtime.seed_everything(run.seed)
-    model = model_class(run.model)(hp, data, device)
+    model = _build_model(run, data, device)
     reference = load_reference(run.model)(model)
     from bench.reference.common import batches
 
@@ -243,12 +252,8 @@ def measure_case(plan: Plan, experiment: str, data_root: Path, round_seconds: fl
 def measure_compile(plan: Plan, experiment: str, data_root: Path, steps: int = 100) -> dict[str, Any]:
     """``runtime.compile``'s effect on one experiment's training step: eager vs
     ``torch.compile``d networks, and the one-off compilation time."""
-    run = first_run(plan, experiment)
-    device = runtime.configure(plan.params["runtime"])
-    data = open_data(plan, run.dataset, data_root).to(device)
-    hp = hparams_lib.build(hparams_class(run.model), run.hparams, f"experiments.{experiment}.hparams")
-    runtime.seed_everything(run.seed)
-    model = model_class(run.model)(hp, data, device)
+    run, device, data = _open_run(plan, experiment, data_root)
+    model = _build_model(run, data, device)
     ours = _Ours(model, data, run.train["batch_size"] * model.batches_per_step, run.seed)
     schedule = spread(run.train["steps"], steps)
     _timed(ours, schedule[:3], device)
