@@ -93,7 +93,8 @@ def _metrics(section: Mapping[str, Any]) -> list[str]:
     s = section
     lines = [f"## Scoring speed ({s['dataset']}, {s['images']} images, measured {s.get('measured_at', '?')})", "",
              "Same classifier, same images. torch-fidelity: `calculate_metrics` on Dataset inputs with its "
-             f"defaults (batch {s['batch_size_fidelity']}, both inputs extracted every call); ours: "
+             f"defaults (batch {s['batch_size_fidelity']}, DataLoader worker processes started and both inputs "
+             "extracted on every call); ours: "
              f"batches of {s['batch_size_ours']} under inference mode, real statistics cached by the reference "
              "stage.", ""]
     return lines + _table(
