@@ -104,9 +104,9 @@ def _sample_sets(path: Path) -> dict[str, np.ndarray]:
 
 
 def score_run(run: Run, run_dir: Path, metrics: tuple[str, ...], n: int | None, ctx: scoring.RealContext | None,
-              placeholder_sets: list[str]) -> dict[str, Any]:
+              null_sets: list[str]) -> dict[str, Any]:
     """One run's entry of the score file (``ctx`` None: no run of the job has samples).
-    A failed run without samples gets null metrics for ``placeholder_sets``."""
+    A failed run without samples gets null metrics for ``null_sets``."""
     start = time.perf_counter()
     train_path = run_dir / "train.json"
     if not train_path.is_file():
@@ -129,7 +129,7 @@ def score_run(run: Run, run_dir: Path, metrics: tuple[str, ...], n: int | None, 
         n_scored[name] = len(subset)
         values.update({f"{name}/{k}": v for k, v in scoring.score_set(subset, metrics, ctx).items()})
     if failed:
-        values = {key: None for name in (list(sets) or placeholder_sets) for key in output_names(metrics, name)}
+        values = {key: None for name in (list(sets) or null_sets) for key in output_names(metrics, name)}
     values.update({f"run/{k}": v for k, v in (train.get("metrics") or {}).items()})
     values["run/failed"] = 1 if failed else 0
     return {
@@ -158,8 +158,8 @@ def score_job(plan: Plan, job: Job, runs_dir: Path, data_dir: Path, ref_dir: Pat
     ok_sets = [_ok_sets(run_dirs[run.id]) for run in job.runs]
     set_names = sorted({name for names in ok_sets if names for name in names})
     ctx = real_context(plan, job, metrics, data_dir, ref_dir, ref, settings) if set_names else None
-    placeholders = set_names if any(names is not None for names in ok_sets) else ["G"]
-    entries = [score_run(run, run_dirs[run.id], metrics, n, ctx, placeholders) for run in job.runs]
+    null_set_names = set_names if any(names is not None for names in ok_sets) else ["G"]
+    entries = [score_run(run, run_dirs[run.id], metrics, n, ctx, null_set_names) for run in job.runs]
     device = ctx.device if ctx is not None and ctx.device is not None else "cpu"
     ref_sha = sha256_file(Path(ref_dir) / scoring.REFERENCE_JSON)
     for entry in entries:

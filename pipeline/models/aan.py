@@ -39,11 +39,10 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from pipeline.data.sources import DataSource
 from pipeline.hparams.aan import AANHParams
-from pipeline.models.base import Evaluation, Model, set_requires_grad
+from pipeline.models.base import Evaluation, Model, generator_loss, minimax_terms, set_requires_grad
 from pipeline.nets.aan import (
     classifier,
     conv_features,
@@ -120,11 +119,6 @@ class AAN(Model):
     def _g_input(self, sample: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
         return mean if self.hp.g_input == "mean" else sample
 
-    def _g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        if self.hp.g_loss == "non_saturating":
-            return F.softplus(-fake_logits).mean()  # -log D(G(f))
-        return -F.softplus(fake_logits).mean()  # log(1 - D(G(f)))
-
     # -- training -------------------------------------------------------------------------
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
@@ -141,8 +135,7 @@ class AAN(Model):
                     f_in = self._noise(real.shape[0])
             fake = self.nets["G"](f_in)
             _, fake_logits = self.discriminate(fake.detach())
-            log_d_real = -F.softplus(-real_logits).mean()
-            log_1m_d_fake = -F.softplus(fake_logits).mean()
+            log_d_real, log_1m_d_fake = minimax_terms(real_logits, fake_logits)
             loss_d = -(log_d_real + log_1m_d_fake)
             self.optimizers["D"].zero_grad(set_to_none=True)
             loss_d.backward()
@@ -151,7 +144,7 @@ class AAN(Model):
         with phase("g_step"):
             for name in ("F", "C"):
                 set_requires_grad(self.nets[name], False)
-            loss_g = self._g_loss(self.discriminate(fake)[1])
+            loss_g = generator_loss(self.discriminate(fake)[1], self.hp.g_loss)
             self.optimizers["G"].zero_grad(set_to_none=True)
             loss_g.backward()
             self.optimizers["G"].step()

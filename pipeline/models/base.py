@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pipeline.data.sources import DataSource
@@ -100,3 +101,17 @@ def noise(n: int, dim: int, dist: str, generator: torch.Generator | None = None,
 def set_requires_grad(module: nn.Module, flag: bool) -> None:
     for p in module.parameters():
         p.requires_grad_(flag)
+
+
+def minimax_terms(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(E log D(x), E log(1 - D(G(z)))) of Goodfellow et al.'s Eq. 1 with D = sigmoid(l):
+    log D = -softplus(-l), log(1 - D) = -softplus(l)."""
+    return -F.softplus(-real_logits).mean(), -F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """-E log D(G(z)) (``non_saturating``, the paper's practical advice) or E log(1 - D(G(z)))
+    (``saturating``, Eq. 1 as written)."""
+    if kind == "non_saturating":
+        return F.softplus(-fake_logits).mean()
+    return -F.softplus(fake_logits).mean()

@@ -18,12 +18,11 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pipeline.data.sources import DataSource
 from pipeline.hparams.gan import GANHParams
-from pipeline.models.base import Model, noise, set_requires_grad
+from pipeline.models.base import Model, generator_loss, minimax_terms, noise, set_requires_grad
 from pipeline.nets.mlp import Maxout, init_uniform_, mlp
 from pipeline.nets.optim import adam, sgd
 from pipeline.profiling import phase
@@ -91,11 +90,6 @@ class GAN(Model):
 
     # -- losses ---------------------------------------------------------------------------
 
-    def _g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        if self.hp.g_loss == "non_saturating":
-            return F.softplus(-fake_logits).mean()  # -log D(G(z))
-        return -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
-
     def _sample_z(self, n: int) -> torch.Tensor:
         return noise(n, self.hp.z_dim, self.hp.z_dist, device=self.device)
 
@@ -116,15 +110,14 @@ class GAN(Model):
                 with torch.no_grad():
                     fake = self._fake(self._sample_z(batch))
                 real_logits, fake_logits = D(real), D(fake)
-                log_d_real = -F.softplus(-real_logits).mean()
-                log_1m_d_fake = -F.softplus(fake_logits).mean()
+                log_d_real, log_1m_d_fake = minimax_terms(real_logits, fake_logits)
                 loss_d = -(log_d_real + log_1m_d_fake)
                 self.optimizers["D"].zero_grad(set_to_none=True)
                 loss_d.backward()
                 self.optimizers["D"].step()
         with phase("g_step"):
             set_requires_grad(D, False)
-            loss_g = self._g_loss(D(self._fake(self._sample_z(batch))))
+            loss_g = generator_loss(D(self._fake(self._sample_z(batch))), self.hp.g_loss)
             self.optimizers["G"].zero_grad(set_to_none=True)
             loss_g.backward()
             self.optimizers["G"].step()
@@ -141,10 +134,9 @@ class GAN(Model):
         G, D = self.nets["G"], self.nets["D"]
         fake = self._fake(self._sample_z(real.shape[0]))
         real_logits, fake_logits = D(real), D(fake)
-        log_d_real = -F.softplus(-real_logits).mean()
-        log_1m_d_fake = -F.softplus(fake_logits).mean()
+        log_d_real, log_1m_d_fake = minimax_terms(real_logits, fake_logits)
         loss_d = -(log_d_real + log_1m_d_fake)
-        loss_g = self._g_loss(fake_logits)
+        loss_g = generator_loss(fake_logits, self.hp.g_loss)
         d_params, g_params = list(D.parameters()), list(G.parameters())
         grads_d = torch.autograd.grad(loss_d, d_params, retain_graph=True)
         grads_g = torch.autograd.grad(loss_g, g_params)

@@ -16,12 +16,11 @@ having one optimiser choice per net.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pipeline.data.sources import DataSource
 from pipeline.hparams.gan_bn import GANBNHParams
-from pipeline.models.base import Model, noise, set_requires_grad
+from pipeline.models.base import Model, generator_loss, minimax_terms, noise, set_requires_grad
 from pipeline.nets.conv64 import DCGANDiscriminator, dcgan_generator
 from pipeline.nets.fc_bn import FCDiscriminator, fc_generator
 from pipeline.nets.mlp import init_normal_
@@ -31,13 +30,8 @@ from pipeline.profiling import phase
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-(E[log D(x)] + E[log(1 - D(G(z)))])."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
-    if kind == "non_saturating":
-        return F.softplus(-fake_logits).mean()  # -log D(G(z))
-    return -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
+    log_d_real, log_1m_d_fake = minimax_terms(real_logits, fake_logits)
+    return -(log_d_real + log_1m_d_fake)
 
 
 class GANBN(Model):
