@@ -101,3 +101,23 @@ def adam(params, lr: float, betas) -> torch.optim.Adam:
 
 def sgd(params, lr: float, momentum: float) -> torch.optim.SGD:
     return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def bce_d_step(bce, opt, out_real: torch.Tensor, out_fake: torch.Tensor) -> torch.Tensor:
+    """PyTorch's DCGAN-example D update on logits: real and fake terms backpropagated one
+    after the other, then one optimiser step (the caller zeroed the gradients)."""
+    loss_real = bce(out_real, torch.ones_like(out_real))
+    loss_real.backward()
+    loss_fake = bce(out_fake, torch.zeros_like(out_fake))
+    loss_fake.backward()
+    opt.step()
+    return loss_real + loss_fake
+
+
+def bce_g_step(bce, opt, out: torch.Tensor, kind: str) -> torch.Tensor:
+    """G update on D's logits of fakes: -log D (non-saturating) or log(1 - D)."""
+    loss = bce(out, torch.ones_like(out)) if kind == "non_saturating" else -bce(out, torch.zeros_like(out))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss

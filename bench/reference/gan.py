@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from bench.reference.common import adam, sgd
+from bench.reference.common import adam, bce_d_step, bce_g_step, sgd
 
 STEPS_PER_EPOCH_INFINITE = 100
 
@@ -59,20 +59,9 @@ class Reference:
             self.opt_d.zero_grad()
             out_real = self.D(real)
             out_fake = self.D(fake.detach())
-            loss_real = self.bce(out_real, torch.ones_like(out_real))
-            loss_real.backward()
-            loss_fake = self.bce(out_fake, torch.zeros_like(out_fake))
-            loss_fake.backward()
-            loss_d = loss_real + loss_fake
-            self.opt_d.step()
+            loss_d = bce_d_step(self.bce, self.opt_d, out_real, out_fake)
         out = self.D(self.generate(self.sample_z(batch)))
-        if self.hp.g_loss == "non_saturating":
-            loss_g = self.bce(out, torch.ones_like(out))
-        else:
-            loss_g = -self.bce(out, torch.zeros_like(out))
-        self.opt_g.zero_grad()
-        loss_g.backward()
-        self.opt_g.step()
+        loss_g = bce_g_step(self.bce, self.opt_g, out, self.hp.g_loss)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
                 "d_real": torch.sigmoid(out_real).mean().item(), "d_fake": torch.sigmoid(out_fake).mean().item()}
 
