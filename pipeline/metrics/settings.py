@@ -12,6 +12,9 @@ ci profiles override them (``scoring:`` in profiles/params/*.yaml).
 - Parzen window: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on 1,000
   validation images (Goodfellow et al. 2014, Sec. 5; the authors' code).
 - EBGAN's I' clips p(y|x) at ``is_mod_clip`` (ours: the paper names no value).
+- The quality floor (ours): a run has *learned* when its IS under the domain
+  classifier reaches ``quality_floor`` x the real held-out data's IS (per-dataset
+  ``quality_floor_overrides``); comparisons over runs below it get no verdict.
 - The domain classifier's training recipe is ours; ``classifier_overrides`` changes
   it for named datasets (e.g. fewer epochs on the costlier 40x40 affine-MNIST).
 
@@ -85,6 +88,14 @@ class ScoringSettings:
                                                        metadata={"source": "ours"})
     classifier_overrides: dict[str, dict[str, Any]] = dataclasses.field(
         default_factory=dict, metadata={"source": "ours", "note": "per dataset: classifier keys that differ"})
+    quality_floor: float = hp(0.65, "ours", gt=0, le=1,
+                              note="a run has learned when its IS >= this fraction of the real held-out IS")
+    quality_floor_overrides: dict[str, float] = dataclasses.field(
+        default_factory=dict, metadata={"source": "ours", "note": "per dataset: its own quality-floor fraction"})
+
+    def floor_for(self, dataset: str) -> float:
+        """The quality floor of one dataset, as a fraction of its real held-out IS."""
+        return float(self.quality_floor_overrides.get(dataset, self.quality_floor))
 
     def classifier_for(self, dataset: str) -> ClassifierSettings:
         """The classifier recipe of one dataset (``classifier`` + its overrides)."""
@@ -105,6 +116,9 @@ def load_settings(scoring: Mapping[str, Any] | None) -> ScoringSettings:
         if not isinstance(override, Mapping):
             raise ConfigError(f"scoring.classifier_overrides.{name} = {override!r}: expected a mapping")
         hparams_lib.build(ClassifierSettings, {**classifier, **override}, f"scoring.classifier_overrides.{name}")
+    for name, fraction in flat.quality_floor_overrides.items():
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+            raise ConfigError(f"scoring.quality_floor_overrides.{name} = {fraction!r}: expected a number in (0, 1]")
     return ScoringSettings(**hparams_lib.as_dict(flat), **nested)
 
 
