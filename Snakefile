@@ -15,6 +15,7 @@ configfile: "params.yaml"
 validate(config, str(SCHEMA_FILE))
 RUNLIST = make_plan(config).run_list()
 FETCH, REFS, JOBS = RUNLIST["fetch"], RUNLIST["references"], RUNLIST["jobs"]
+CURVE_JOBS = RUNLIST["curve_jobs"]
 ENV = "profiles/conda/pipeline.yaml"
 
 
@@ -56,13 +57,22 @@ def job_of(w):
     return JOBS[f"{w.experiment}.{w.shard}"]
 
 
+def curve_ref(w):
+    """refs/<dataset> for a job with learning curves (dvc.yaml's train stage), else nothing
+    (dvc.yaml's train_plain stage)."""
+    job_id = f"{w.experiment}.{w.shard}"
+    return [CURVE_JOBS[job_id]["ref"]] if job_id in CURVE_JOBS else []
+
+
 rule train:
     input:
         data=lambda w: job_of(w)["data"],
+        ref=curve_ref,
         model=lambda w: job_of(w)["model_source"],
         hparams=lambda w: job_of(w)["hparams_source"],
         code=[
             "pipeline/train.py",
+            "pipeline/train_monitor.py",
             "pipeline/models/base.py",
             "pipeline/nets",
             "pipeline/data/sources.py",
@@ -76,12 +86,13 @@ rule train:
             "dataset": config["datasets"][job_of(w)["dataset"]],
             "experiment": config["experiments"][w.experiment],
         },
+        ref_arg=lambda w, input: f" --ref {input.ref}" if input.ref else "",
     log:
         "logs/train/{experiment}.{shard}.log",
     conda:
         ENV
     shell:
-        "python -m pipeline train {wildcards.experiment}.{wildcards.shard} --data {input.data} --out {output} --log {log}"
+        "python -m pipeline train {wildcards.experiment}.{wildcards.shard} --data {input.data}{params.ref_arg} --out {output} --log {log}"
 
 
 rule reference:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import yaml
 from pipeline import hparams as hparams_lib
 from pipeline.data.kinds import KINDS
 from pipeline.errors import ConfigError
-from pipeline.metrics.registry import resolve_metrics
+from pipeline.metrics.registry import data_type, resolve_metrics
 from pipeline.registry import MODELS, hparams_class
 
 PARAMS_FILE = Path("params.yaml")
@@ -39,6 +40,16 @@ PROFILES_DIR = Path("profiles/params")
 SCHEMA_FILE = Path(__file__).parent / "schema" / "params.schema.yaml"
 GRID_PREFIXES = ("hparams.", "train.", "sample.")
 DERIVED_BASE_KINDS = ("mnist_offline", "mnist", "fashion_mnist")
+# Learning curves (pipeline/train_monitor.py), ours: image experiments scored with IS get
+# EVALS_PER_RUN evaluations of EVAL_N samples by default (train.eval_every / train.eval_n
+# override; eval_every 0 turns the curve off). Semi-supervised ladder networks get none:
+# their result is a test error (and the LN baseline has no generator).
+CURVE_METRIC = "is"
+EVALS_PER_RUN = 10
+EVAL_N = 500
+NO_CURVE_MODELS = ("ebgan_ssl",)
+# Train keys that never change a run's numbers (excluded from its configuration hash).
+REPORTING_KEYS = ("log_every", "eval_every", "eval_n")
 
 
 # --------------------------------------------------------------------------- loading
@@ -155,12 +166,17 @@ class Run:
             "dataset": self.dataset,
             "seed": self.seed,
             "hparams": dict(self.hparams),
-            "train": {k: v for k, v in self.train.items() if k not in ("log_every",)},
+            "train": {k: v for k, v in self.train.items() if k not in REPORTING_KEYS},
             "sample": dict(self.sample),
         }
 
     def config_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.identity()).encode()).hexdigest()[:16]
+
+    @property
+    def curve(self) -> bool:
+        """Whether training records a learning curve (IS / FID every ``eval_every`` steps)."""
+        return self.train.get("eval_every", 0) > 0
 
     def row(self) -> dict[str, Any]:
         return {
@@ -205,6 +221,11 @@ class Job:
         """Source file of the model's hyperparameter defaults."""
         return _module_file(MODELS[self.model].hparams)
 
+    @property
+    def curve(self) -> bool:
+        """Whether the job's training reads refs/<dataset> to record learning curves."""
+        return any(run.curve for run in self.runs)
+
 
 @dataclass
 class Plan:
@@ -234,7 +255,24 @@ class Plan:
         return sorted({self.datasets[d].storage for d in self.used_datasets()})
 
     def run_list(self) -> dict[str, Any]:
-        """The content of runs.yaml: what dvc.yaml's foreach stages iterate over."""
+        """The content of runs.yaml: what dvc.yaml's foreach stages iterate over. ``jobs``
+        (every job: the score stage) splits into ``curve_jobs`` (trained with learning
+        curves, so after refs/<dataset>: the train stage) and ``plain_jobs`` (train_plain)."""
+        jobs = {
+            j.id: {
+                "experiment": j.experiment,
+                "model": j.model,
+                "model_source": j.model_source,
+                "hparams_source": j.hparams_source,
+                "dataset": j.dataset,
+                "storage": j.storage,
+                "data": f"data/{j.storage}",
+                "ref": f"refs/{j.dataset}",
+                "out": j.out,
+                "scores": j.scores,
+            }
+            for j in self.jobs
+        }
         return {
             "fetch": {d: {"kind": self.datasets[d].kind, "out": f"data/{d}"} for d in self.stored_datasets()},
             "references": {
@@ -242,21 +280,9 @@ class Plan:
                     "out": f"refs/{d}"}
                 for d in self.used_datasets()
             },
-            "jobs": {
-                j.id: {
-                    "experiment": j.experiment,
-                    "model": j.model,
-                    "model_source": j.model_source,
-                    "hparams_source": j.hparams_source,
-                    "dataset": j.dataset,
-                    "storage": j.storage,
-                    "data": f"data/{j.storage}",
-                    "ref": f"refs/{j.dataset}",
-                    "out": j.out,
-                    "scores": j.scores,
-                }
-                for j in self.jobs
-            },
+            "jobs": jobs,
+            "curve_jobs": {j.id: dict(jobs[j.id]) for j in self.jobs if j.curve},
+            "plain_jobs": {j.id: dict(jobs[j.id]) for j in self.jobs if not j.curve},
         }
 
 
@@ -331,6 +357,19 @@ def _run_name(config_index: int | None, n_configs: int, seed: int) -> str:
     return f"c{config_index:0{width}d}-s{seed}"
 
 
+def _curve_settings(train: dict[str, Any], by_default: bool, allowed: bool, where: str) -> None:
+    """Fill in ``eval_every`` (default: EVALS_PER_RUN evaluations per run when ``by_default``,
+    else 0 = no curve) and, for a curve, ``eval_n``; a curve needs image data scored with IS."""
+    train.setdefault("eval_every", math.ceil(train["steps"] / EVALS_PER_RUN) if by_default else 0)
+    if train["eval_every"] <= 0:
+        return
+    if not allowed:
+        raise ConfigError(f"{where}.train.eval_every = {train['eval_every']}: learning curves need "
+                          f"image data scored with {CURVE_METRIC!r} (score.metrics); set it to 0 "
+                          "or remove it")
+    train.setdefault("eval_n", EVAL_N)
+
+
 def make_plan(params: Mapping[str, Any]) -> Plan:
     """Expand validated params into jobs of runs; raises ConfigError on bad references."""
     datasets = _dataset_configs(params)
@@ -343,7 +382,8 @@ def make_plan(params: Mapping[str, Any]) -> Plan:
             )
         if "/" in exp_name or "." in exp_name:
             raise ConfigError(f"{where}: experiment names may not contain '/' or '.'")
-        resolve_metrics(exp.get("score"), datasets[exp["dataset"]].kind, where)
+        metrics = resolve_metrics(exp.get("score"), datasets[exp["dataset"]].kind, where)
+        curve_ok = data_type(datasets[exp["dataset"]].kind) == "image" and CURVE_METRIC in metrics
         hp_cls = hparams_class(exp["model"])
         points = _grid_points(exp_name, exp.get("grid"))
         n_configs = len(list(itertools.product(*exp["grid"]["space"].values()))) if exp.get("grid") else 1
@@ -354,6 +394,8 @@ def make_plan(params: Mapping[str, Any]) -> Plan:
             if sections["train"].get("checkpoint_every") is None:
                 sections["train"]["checkpoint_every"] = sections["train"]["steps"]
             sections["train"].setdefault("log_every", max(1, min(100, sections["train"]["steps"])))
+            by_default = curve_ok and exp["model"] not in NO_CURVE_MODELS
+            _curve_settings(sections["train"], by_default, curve_ok, where)
             for seed in exp["seeds"]:
                 runs.append(
                     dict(

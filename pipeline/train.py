@@ -12,8 +12,14 @@ of that run stops, keeping its partial log); checkpoint every
 - ``samples.npz``  named sample sets (images uint8 in [0, 255], points float32)
                    and ``aux/*`` arrays for figures
 - ``train_log.csv`` step, losses, wall time, images/s
-- ``train.json``   status, budget, timing, evaluation metrics, hyperparameters
+- ``eval_log.csv`` (runs with a learning curve, :mod:`pipeline.train_monitor`) step,
+                   training seconds so far, IS, FID, seconds the evaluation took
+- ``train.json``   status, budget, timing, evaluation metrics, the learning curve's
+                   summary (``curve``: floor step, evaluation cost), hyperparameters
                    with provenance, library versions, device, git commit
+
+Wall time and images/s count training only: learning-curve evaluations are
+timed apart (``eval_s``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -39,6 +45,9 @@ from pipeline.data.sources import DataSource
 from pipeline.io import atomic_save_npz, atomic_torch_save, atomic_write_json, atomic_write_text
 from pipeline.provenance import provenance
 from pipeline.registry import hparams_class, model_class
+
+if TYPE_CHECKING:
+    from pipeline.train_monitor import CurveReference
 
 SAMPLE_SEED_OFFSET = 7_919  # sampling RNG = run seed + offset, independent of training RNG
 
@@ -78,7 +87,11 @@ def _finite_or_none(x: float) -> float | None:
 
 
 def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profile: str,
-              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT, settings: Mapping[str, Any] | None = None) -> RunOutcome:
+              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT,
+              settings: Mapping[str, Any] | None = None,
+              curve: CurveReference | None = None) -> RunOutcome:
+    """Train one run into ``out`` (see the module docstring); with ``curve``, a run whose
+    ``train.eval_every`` > 0 also records its learning curve."""
     hp_cls = hparams_class(run.model)
     hp = hparams_lib.build(hp_cls, run.hparams, f"experiments.{run.experiment}.hparams")
     steps, batch = run.train["steps"], run.train["batch_size"]
@@ -92,12 +105,18 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
     fast_paths = runtime.accelerate(model.nets, device, settings or {})
     per_call = batch * model.batches_per_step
 
-    start, rows, elapsed_before, status, diverged_at = 0, [], 0.0, "ok", None
+    monitor = None
+    if curve is not None and run.curve:
+        from pipeline.train_monitor import Monitor
+
+        monitor = Monitor(curve, run)
+    start, rows, evals, elapsed_before, status, diverged_at = 0, [], [], 0.0, "ok", None
     state = checkpoint.load_if_valid(ckpt_path, config_hash)
     if state is not None:
         model.load_state_dict(state["model"])
         runtime.set_rng_state(state["rng"])
         start, rows, elapsed_before = state["step"], state["log"], state["elapsed"]
+        evals = state.get("evals", [])
         status, diverged_at = state.get("status", "ok"), state.get("diverged_at")
         print(f"[train] {run.id}: resuming at step {start}/{steps}", file=sys.stderr)
 
@@ -105,9 +124,18 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         checkpoint.save(ckpt_path, {
             "config_hash": config_hash, "step": step, "model": model.state_dict(),
             "rng": runtime.rng_state(), "log": rows, "elapsed": elapsed_before + time.perf_counter() - t0,
-            "status": status, "diverged_at": diverged_at,
+            "status": status, "diverged_at": diverged_at, "evals": evals,
         })
 
+    def evaluate(step: int, trained_s: float) -> float:
+        """Append the learning curve's row of ``step``; returns the seconds it took."""
+        result = monitor.evaluate(model)
+        evals.append({"step": step, "wall_s": round(trained_s, 4), "is": result["is"],
+                      "fid": result["fid"], "eval_s": round(result["eval_s"], 4)})
+        return result["eval_s"]
+
+    if monitor is not None and start == 0:
+        evaluate(0, 0.0)  # the untrained generator
     sums: dict[str, torch.Tensor] = {}
     count = 0
     t0 = time.perf_counter()
@@ -138,6 +166,9 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
             if not all(math.isfinite(v) for k, v in row.items() if k not in ("step",)):
                 status, diverged_at = "diverged", step
                 print(f"[train] {run.id}: non-finite loss by step {step}; marked diverged", file=sys.stderr)
+        if monitor is not None and status == "ok" and monitor.due(step, steps):
+            spent = evaluate(step, elapsed_before + time.perf_counter() - t0)
+            t0, window_t = t0 + spent, window_t + spent  # the clocks count training only
         if step % ckpt_every == 0 or step == steps or status != "ok":
             save_checkpoint(step)
     bar.close()
@@ -164,7 +195,10 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         sample_s = time.perf_counter() - t_sample
     atomic_save_npz(out / "samples.npz", arrays)
     atomic_write_text(out / "train_log.csv", _csv_text(rows))
+    if monitor is not None:
+        atomic_write_text(out / "eval_log.csv", _csv_text(evals))
     hp_rows = hparams_lib.provenance_table(hp, run.hparams)
+    curve_summary = monitor.summary(evals) if monitor is not None else None
     atomic_write_json(out / "train.json", {
         **run.row(),
         "experiment": run.experiment,
@@ -175,6 +209,9 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         "wall_s": round(wall, 3),
         "sample_s": round(sample_s, 3),
         "images_per_s": round(images_per_s, 2),
+        "eval_s": round(sum(r["eval_s"] for r in evals), 3),
+        "floor_step": curve_summary["floor_step"] if curve_summary else None,
+        "curve": curve_summary,
         "config_hash": config_hash,
         "grid_point": dict(run.grid_point),
         "metrics": {k: _finite_or_none(v) for k, v in metrics.items()},
@@ -191,13 +228,24 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
 
 
 def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
-              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT) -> list[RunOutcome]:
+              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT,
+              ref_dir: Path | None = None) -> list[RunOutcome]:
     """Train every run of ``job`` into ``out_dir/<run-name>/``; checkpoints of the job's
-    runs are removed once all of them have finished."""
+    runs are removed once all of them have finished. With ``ref_dir`` (refs/<dataset>),
+    runs with ``train.eval_every`` > 0 record learning curves; without it they do not."""
     device = runtime.configure(plan.params["runtime"])
     data = open_dataset(plan.datasets, job.dataset, data_dir).to(device)
+    curve = None
+    if job.curve and ref_dir is not None:
+        from pipeline.train_monitor import load_curve_reference
+
+        curve = load_curve_reference(plan, job, data_dir, ref_dir)
+    elif job.curve:
+        print(f"[train] {job.id}: no --ref given; learning curves are not recorded",
+              file=sys.stderr)
     outcomes = [
-        train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root, plan.params["runtime"])
+        train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root,
+                  plan.params["runtime"], curve)
         for run in job.runs
     ]
     for run in job.runs:
