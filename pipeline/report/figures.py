@@ -9,6 +9,8 @@ context saves it (``SectionContext.figure``) and closes it.
                           an optional real-data ceiling line
 - :func:`metric_hist`     distribution of a metric over many runs (e.g. a grid)
 - :func:`training_curves` logged losses against steps, one line per run
+- :func:`learning_curves` IS and FID during training (eval_log.csv), one line per run,
+                          with the quality floor and the real-data IS
 """
 
 from __future__ import annotations
@@ -160,6 +162,34 @@ def training_curves(logs: Mapping[str, pd.DataFrame], title: str = "", columns: 
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=6,
                    frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=8)
+    return fig
+
+
+def learning_curves(logs: Mapping[str, pd.DataFrame], floor: float | None = None,
+                    real_is: float | None = None, title: str = "", max_legend: int = 8) -> Figure:
+    """IS (left) and FID (right, log scale) against the training step, one line per run
+    (label -> eval_log.csv frame); dashed: the quality floor, dotted: the real data's IS.
+    Runs beyond ``max_legend`` are drawn but not listed in the legend."""
+    frames = {k: v for k, v in logs.items() if not v.empty and "step" in v}
+    fig, (ax_is, ax_fid) = plt.subplots(1, 2, figsize=(6.4, 2.6), layout="constrained")
+    for i, (label, log) in enumerate(frames.items()):
+        name = label if i < max_legend else None
+        ax_is.plot(log["step"], log["is"], lw=1, marker=".", ms=3, label=name)
+        ax_fid.plot(log["step"], log["fid"], lw=1, marker=".", ms=3)
+    if floor is not None and math.isfinite(floor):
+        ax_is.axhline(floor, ls="--", c="tab:red", lw=1, label=f"quality floor {floor:.3g}")
+    if real_is is not None and math.isfinite(real_is):
+        ax_is.axhline(real_is, ls=":", c="0.3", lw=1, label=f"real data {real_is:.3g}")
+    fids = pd.concat([f["fid"] for f in frames.values()]) if frames else pd.Series(dtype=float)
+    if (fids.dropna() > 0).any():
+        ax_fid.set_yscale("log")
+    for ax, name in ((ax_is, "IS"), (ax_fid, "FID")):
+        ax.set_xlabel("training step", fontsize=7)
+        ax.set_ylabel(name, fontsize=7)
+        ax.tick_params(labelsize=6)
+    ax_is.legend(fontsize=6)
     if title:
         fig.suptitle(title, fontsize=8)
     return fig

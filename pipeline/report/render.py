@@ -4,7 +4,8 @@
 ``reports/report.html`` is the same document rendered with the ``markdown``
 package and made self-contained: every image is embedded as a base64 data URI,
 the style sheet is inline, and the only links are in-page anchors. Training
-curves are also written as CSV under ``reports/plots/train/`` for ``dvc plots``
+curves are also written as CSV under ``reports/plots/train/``, learning curves
+(:mod:`pipeline.report.curves`) under ``reports/plots/curves/``, for ``dvc plots``
 (the report stage declares ``reports/plots`` with ``x: step``).
 """
 
@@ -36,6 +37,7 @@ from pipeline.report.claims import (
     verdict_counts,
 )
 from pipeline.report.context import SectionContext, fmt, md_table, stat_text
+from pipeline.report.curves import curve_section, write_curve_csvs
 from pipeline.report.figures import loss_columns
 from pipeline.report.sections import renderer
 from pipeline.report.sections.common import hparams_table
@@ -232,7 +234,7 @@ def write_plot_csvs(plan: Plan, runs_root: Path, plots_dir: Path) -> list[Path]:
 def _paper_section(ctx: SectionContext) -> str:
     body = renderer(ctx.paper)(ctx).strip()
     tables = [hparams_table(ctx, exp) for exp in ctx.experiments()]
-    parts = [f"## {ctx.title}\n", body + "\n"]
+    parts = [f"## {ctx.title}\n", body + "\n", curve_section(ctx)]
     if any(tables):
         parts += ["### Hyperparameters\n",
                   ("Source of each value: `paper`, `code` (authors' code), `ours` (no publication gives it), "
@@ -291,4 +293,5 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
     md_path = atomic_write_text(out_dir / "report.md", text)
     html_path = atomic_write_text(out_dir / "report.html", to_html(text, out_dir, title))
     write_plot_csvs(plan, Path(runs_root), out_dir / "plots")
+    write_curve_csvs(plan, Path(runs_root), out_dir / "plots")
     return ReportOutputs(md_path, html_path, results, figures)
