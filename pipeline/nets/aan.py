@@ -3,11 +3,12 @@
 - F (features) [paper]: four strided 5x5 convolutions with LeakyReLU, the
   last one's maps flattened into a fully connected layer of the RBM's visible
   size, then tanh (spin visible units) or LeakyReLU (gaussian visible units).
-  With ``batchnorm``, BN on every layer of F but the first, the visible
-  layer's pre-activation included (DCGAN's rule, ours). F's BN always uses the
-  statistics of the batch it is given (no running averages: D only ever sees
-  all-real or all-fake batches, and F(x) of a held-out batch of real images is
-  then distributed as the RBM's training data).
+  With ``batchnorm``, BN on every hidden layer of F but the first (DCGAN's
+  rule, ours), never on the visible layer: D's whole signal passes through
+  that layer, and normalising it per all-real or all-fake batch hands D the
+  batch's origin (it separated them outright and drove G to saturated noise).
+  F's BN always uses the statistics of the batch it is given (no running
+  averages: D only ever sees all-real or all-fake batches).
 - C (classifier): the remaining layers of D, LeakyReLU hidden layers to one logit.
 - G [paper: ReLU, DCGAN-like]: a fully connected layer from the visible size to
   the smallest feature map of F, then fractionally strided 5x5 convolutions
@@ -34,13 +35,9 @@ def conv_sizes(size: int, layers: int) -> list[int]:
     return sizes
 
 
-def _visible_layer(width: int, visible: int, visible_units: str, batchnorm: bool, leak: float) -> list[nn.Module]:
-    """Linear to the visible layer (+ BN when ``batchnorm``), then tanh or LeakyReLU."""
-    layers: list[nn.Module] = [nn.Linear(width, visible, bias=not batchnorm)]
-    if batchnorm:
-        layers.append(nn.BatchNorm1d(visible, track_running_stats=False))
-    layers.append(nn.Tanh() if visible_units == "spin" else nn.LeakyReLU(leak))
-    return layers
+def _visible_layer(width: int, visible: int, visible_units: str, leak: float) -> list[nn.Module]:
+    """Linear to the visible layer, then tanh (spin units) or LeakyReLU (gaussian units)."""
+    return [nn.Linear(width, visible), nn.Tanh() if visible_units == "spin" else nn.LeakyReLU(leak)]
 
 
 def conv_features(shape: Sequence[int], channels: Sequence[int], visible: int, visible_units: str,
@@ -56,7 +53,7 @@ def conv_features(shape: Sequence[int], channels: Sequence[int], visible: int, v
         c_in = c_out
     last = conv_sizes(size, len(channels))[-1]
     layers.append(nn.Flatten())
-    layers += _visible_layer(c_in * last * last, visible, visible_units, batchnorm, leak)
+    layers += _visible_layer(c_in * last * last, visible, visible_units, leak)
     return nn.Sequential(*layers)
 
 
@@ -71,7 +68,7 @@ def mlp_features(dim: int, hidden: Sequence[int], visible: int, visible_units: s
             layers.append(nn.BatchNorm1d(h, track_running_stats=False))
         layers.append(nn.LeakyReLU(leak))
         width = h
-    layers += _visible_layer(width, visible, visible_units, batchnorm and bool(hidden), leak)
+    layers += _visible_layer(width, visible, visible_units, leak)
     return nn.Sequential(*layers)
 
 

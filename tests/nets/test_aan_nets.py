@@ -35,8 +35,9 @@ def test_conv_generator_mirrors_the_feature_net(shape):
     assert [(m.kernel_size, m.stride, m.out_channels) for m in convs] == [((5, 5), (2, 2), c) for c in channels]
     deconvs = [m for m in g if isinstance(m, nn.ConvTranspose2d)]
     assert [m.out_channels for m in deconvs] == [8, 6, 4, shape[0]]
-    # DCGAN's rule: no BN on D's first layer, BN on the visible layer's pre-activation
-    assert not isinstance(f[1], nn.BatchNorm2d) and isinstance(f[-2], nn.BatchNorm1d)
+    # DCGAN's rule: no BN on D's first layer; none on the visible layer either
+    assert not isinstance(f[1], nn.BatchNorm2d)
+    assert isinstance(f[-2], nn.Linear) and not any(isinstance(m, nn.BatchNorm1d) for m in f)
 
 
 def test_feature_net_normalises_with_the_batch_it_sees_in_eval_mode_too():
@@ -47,8 +48,20 @@ def test_feature_net_normalises_with_the_batch_it_sees_in_eval_mode_too():
     f.eval()
     b = f(x)
     assert torch.allclose(a, b)  # no running averages: D sees all-real or all-fake batches
-    pre = f[:-1](x)  # before tanh: standardised per unit over the batch
-    assert torch.allclose(pre.mean(0), torch.zeros(8), atol=1e-5)
+    hidden = f[:5](x)  # the second hidden layer after its BN: standardised over the batch
+    assert isinstance(f[4], nn.BatchNorm1d)
+    assert torch.allclose(hidden.mean(0), torch.zeros(16), atol=1e-5)
+
+
+def test_visible_layer_is_not_normalised_per_batch():
+    """F(x) of one image must not depend on the batch it came in: a BN on the visible
+    layer tells D whether a batch is all real or all fake."""
+    torch.manual_seed(0)
+    f = mlp_features(20, [16], visible=8, visible_units="spin", batchnorm=True, leak=0.2)
+    x = torch.randn(32, 20)
+    alone = f(x[:4])
+    shifted = f(torch.cat([x[:4], x[4:] * 5 + 3]))[:4]
+    assert torch.allclose(alone, shifted, atol=1e-6)
 
 
 def test_gaussian_visible_units_end_f_in_leaky_relu():
