@@ -42,12 +42,14 @@ GRID_PREFIXES = ("hparams.", "train.", "sample.")
 DERIVED_BASE_KINDS = ("mnist_offline", "mnist", "fashion_mnist")
 # Learning curves (pipeline/train_monitor.py), ours: image experiments scored with IS get
 # EVALS_PER_RUN evaluations of EVAL_N samples by default (train.eval_every / train.eval_n
-# override; eval_every 0 turns the curve off). Semi-supervised ladder networks get none:
-# their result is a test error (and the LN baseline has no generator).
+# override; eval_every 0 turns the curve off). No curve by default for semi-supervised
+# ladder networks (their result is a test error; the LN baseline has no generator) and for
+# DCD, whose generate also Langevin-refines every sample (pixel and latent chains: ~20x a
+# plain draw, ~9 s per 500-sample evaluation on a 2-core CPU); set eval_every to draw it.
 CURVE_METRIC = "is"
 EVALS_PER_RUN = 10
 EVAL_N = 500
-NO_CURVE_MODELS = ("ebgan_ssl",)
+NO_CURVE_MODELS = ("ebgan_ssl", "dcd")
 # Train keys that never change a run's numbers (excluded from its configuration hash).
 REPORTING_KEYS = ("log_every", "eval_every", "eval_n")
 
