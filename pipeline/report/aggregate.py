@@ -6,8 +6,16 @@
   ...) and ``run/failed`` (1 for a diverged run, whose other metrics are
   empty). The real-data ceiling of every dataset
   (``refs/<dataset>/reference.json``) adds rows with variant ``real data`` and
-  metrics ``real/<name>``. These numbers are a function of the code, params and
-  seeds only: a rerun anywhere reproduces the file byte for byte.
+  metrics ``real/<name>``. The quality floor (``scoring.quality_floor``, see
+  :meth:`pipeline.metrics.settings.ScoringSettings.floor_for`) is written as data:
+  ``real/is_floor`` = the dataset's floor fraction x its ``real/is`` (datasets
+  with a real-data IS only), and every run gets ``<set>/learned`` for each
+  sample set it scores an IS for (``G/is`` -> ``G/learned``): 1 when that IS
+  reaches the floor, 0 when it is below or missing (a failed run). Runs of
+  datasets without a floor (2D toys) and sets without an IS have no
+  ``learned`` row: not applicable, not below. These numbers are a function of
+  the code, params and seeds only: a rerun anywhere reproduces the file byte
+  for byte.
 - ``timings.csv``: the same columns for what depends on the machine: the
   training budget ``train/wall_s``, ``train/images_per_s``,
   ``train/steps_done``, ``train/sample_s``, ``train/s_per_step``, and the score
@@ -20,7 +28,8 @@
   (ddof 1) and the bootstrap CI of the mean (:mod:`pipeline.report.stats`;
   ``scoring.bootstrap_samples``, ``scoring.ci_level``; deterministic).
 - ``metrics.json``: flat headline numbers for ``dvc metrics show``: the mean of
-  every scored metric per experiment and the real-data values per dataset.
+  every scored metric per experiment (``<exp>/G/learned``: the fraction of its
+  runs that learned) and the real-data values per dataset (``real/<dataset>/is_floor``).
 
 Every run of the plan must have its score: a missing score file or run is an
 error that names the job and the fix.
@@ -40,6 +49,7 @@ import pandas as pd
 
 from pipeline.config import Job, Plan, canonical_json
 from pipeline.errors import PipelineError
+from pipeline.metrics.settings import ScoringSettings, load_settings
 from pipeline.report import stats
 
 RUN_COLUMNS = ["run_id", "paper", "experiment", "model", "variant", "dataset", "dataset_kind", "seed",
@@ -48,6 +58,8 @@ GROUP_KEYS = ["paper", "experiment", "model", "variant", "dataset", "dataset_kin
 SUMMARY_COLUMNS = GROUP_KEYS + ["n_runs", "n_failed", "n", "mean", "std", "ci_low", "ci_high"]
 TRAIN_METRICS = ("wall_s", "images_per_s", "steps_done", "sample_s")
 REAL_VARIANT = "real data"
+FLOOR_METRIC = "real/is_floor"  # the quality floor of a dataset, in IS units
+LEARNED = "learned"  # ``<set>/learned``: 1 when the set's IS reaches the floor, else 0
 
 
 class MissingScoresError(PipelineError):
@@ -140,9 +152,27 @@ def reference_metrics(doc: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def run_rows(plan: Plan, scores_dir: Path | str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def quality_floor(dataset: str, real: Mapping[str, float], scoring: ScoringSettings) -> dict[str, float]:
+    """``{real/is_floor: fraction x real/is}`` of one dataset's reference metrics; empty when
+    the dataset has no finite real-data IS (2D toys)."""
+    real_is = real.get("real/is", math.nan)
+    return {FLOOR_METRIC: scoring.floor_for(dataset) * real_is} if math.isfinite(real_is) else {}
+
+
+def learned_metrics(metrics: Mapping[str, float], floor: float | None) -> dict[str, float]:
+    """``<set>/learned`` of a run for each ``<set>/is`` among its metrics: 1.0 when the IS is
+    >= ``floor``, 0.0 when it is below or missing (NaN: a failed run); empty without a floor."""
+    if floor is None:
+        return {}
+    suffix = "/is"
+    return {f"{m.removesuffix(suffix)}/{LEARNED}": float(v >= floor)
+            for m, v in metrics.items() if m.endswith(suffix)}
+
+
+def run_rows(plan: Plan, scores_dir: Path | str, floors: Mapping[str, float] | None = None
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Score rows and timing rows of every planned run (raises MissingScoresError naming the
-    first job without scores)."""
+    first job without scores); ``floors`` (dataset -> IS floor) adds the runs' ``<set>/learned``."""
     rows: list[dict[str, Any]] = []
     timings: list[dict[str, Any]] = []
     for job in plan.jobs:
@@ -155,13 +185,18 @@ def run_rows(plan: Plan, scores_dir: Path | str) -> tuple[list[dict[str, Any]], 
                 "seed": run.seed, "config": "" if run.config_index is None else run.config_index,
                 "grid_point": canonical_json(dict(run.grid_point)), "status": entry.get("status", "ok"),
             }
-            rows += [{**base, "metric": m, "value": v} for m, v in sorted(_run_metrics(entry).items())]
+            metrics = _run_metrics(entry)
+            metrics |= learned_metrics(metrics, (floors or {}).get(run.dataset))
+            rows += [{**base, "metric": m, "value": v} for m, v in sorted(metrics.items())]
             timings += [{**base, "metric": m, "value": v}
                         for m, v in sorted(_run_timings(entry, score_share).items())]
     return rows, timings
 
 
 def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
+    """The real-data rows of every used dataset with a reference.json, its quality floor
+    included (``real/is_floor``)."""
+    scoring = load_settings(plan.params.get("scoring"))
     rows = []
     for name in plan.used_datasets():
         path = Path(refs_dir) / name / "reference.json"
@@ -172,14 +207,17 @@ def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
                 "variant": REAL_VARIANT, "dataset": name, "dataset_kind": plan.datasets[name].kind,
                 "seed": "", "config": "", "grid_point": "{}", "status": "ok"}
         metrics = reference_metrics(json.loads(path.read_text()))
+        metrics |= quality_floor(name, metrics, scoring)
         rows += [{**base, "metric": m, "value": v} for m, v in sorted(metrics.items())]
     return rows
 
 
 def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(scores with the real-data ceilings, timings), both in the RUN_COLUMNS layout."""
-    rows, timings = run_rows(plan, scores_dir)
-    return (pd.DataFrame(rows + reference_rows(plan, refs_dir), columns=RUN_COLUMNS),
+    references = reference_rows(plan, refs_dir)
+    floors = {r["dataset"]: r["value"] for r in references if r["metric"] == FLOOR_METRIC}
+    rows, timings = run_rows(plan, scores_dir, floors)
+    return (pd.DataFrame(rows + references, columns=RUN_COLUMNS),
             pd.DataFrame(timings, columns=RUN_COLUMNS))
 
 

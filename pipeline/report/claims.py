@@ -79,6 +79,25 @@ published numbers or against published constants must list their profiles),
 or when any selected group matches no row of the aggregate (its experiment was
 not run): a claim is never *holds* without data. A group with fewer than
 ``MIN_VALUES`` finite values makes the claim *inconclusive*.
+
+The quality floor: learned before judged. Every test but ``qualitative`` is
+*inconclusive — below the quality floor* when any group of runs has not learned
+(:mod:`pipeline.report.floor`): on the sample set the group's metric refers to
+(``G/is``, ``G/fid`` -> ``G``; ``latent/is`` -> ``latent``; a metric that is not
+per set, such as ``run/test_error``, -> the run's main set ``G``), the mean IS of
+the group's runs is below the floor of their dataset, ``real/is_floor`` of the
+aggregate (``scoring.quality_floor`` x the real held-out IS, per dataset
+``scoring.quality_floor_overrides``). No comparison is then made: the reason
+names each group below the floor, *below the quality floor (IS 1.02 < 5.98 for
+A)*. Exempt: published constants, real-data groups (``real/...`` metrics), and
+groups that are not applicable (no IS for that set, e.g. 2D toys, or a dataset
+without a floor). The rule applies after *not run* and the ``MIN_VALUES`` rule.
+
+Below the floor is deliberately not a fifth verdict: it *is* inconclusive (the
+data cannot decide the claim), and every count of inconclusive claims must
+include it. The result carries the groups below the floor
+(``ClaimResult.below_floor``) so the report labels it
+(``ClaimResult.verdict_text``) and counts it apart (:func:`verdict_summary`).
 """
 
 from __future__ import annotations
@@ -96,7 +115,7 @@ import numpy as np
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.report import stats
+from pipeline.report import floor, stats
 
 CLAIMS_DIR = Path(__file__).resolve().parents[1] / "claims"
 PAPERS: tuple[str, ...] = ("gan", "ebgan", "aan", "memorygan", "dcd")
@@ -117,6 +136,7 @@ GROUP_KEYS = {"label", "select", "value", "metric", "published", "published_err"
 SELECT_KEYS = {"paper", "experiment", "model", "variant", "dataset", "dataset_kind", "config", "seed", "grid"}
 VERDICTS = ("holds", "fails", "inconclusive", "not run")
 MIN_VALUES = 2  # [ours] fewer finite values than this per group: no interval, inconclusive
+BELOW_FLOOR = "below the quality floor"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -405,6 +425,13 @@ class ClaimResult:
     profile: str
     groups: list[GroupResult]
     comparisons: list[tuple[str, stats.Interval]] = field(default_factory=list)
+    below_floor: list[tuple[str, floor.SetFloor]] = field(default_factory=list)  # (group label, standing)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as the report shows it: ``inconclusive — below the quality floor``
+        when the floor decided it, else the verdict."""
+        return f"{self.verdict} — {BELOW_FLOOR}" if self.below_floor else self.verdict
 
 
 @dataclass(frozen=True)
@@ -518,6 +545,30 @@ def _decide(claim: Claim, groups: list[GroupResult], target: GroupResult | None,
     return verdict, reason, comparisons
 
 
+def _floor_groups(claim: Claim) -> list[tuple[str, Group]]:
+    """(label, group) of every group of runs the floor applies to, the target included."""
+    groups = [(g.label, g) for g in claim.groups]
+    if isinstance(claim.target, Group):
+        groups.append((f"target {claim.target.label}", claim.target))
+    return [(label, g) for label, g in groups if not g.constant]
+
+
+def below_floor(claim: Claim, runs: Any) -> list[tuple[str, floor.SetFloor]]:
+    """(group label, standing) of each group of ``claim`` whose runs have not learned (the
+    quality floor of the module docstring); empty when every group is learned or exempt."""
+    floor_of = floor.floors(runs)
+    out = []
+    for label, group in _floor_groups(claim):
+        set_name = floor.sample_set(claim.metric_of(group) or "")
+        if set_name is None:
+            continue
+        rows = select_rows(runs, group.select or {}, None)
+        standing = floor.statuses(runs, floor_of, rows["run_id"].unique(), set_name)
+        spans = len(standing) > 1
+        out += [(f"{label} on {s.dataset}" if spans else label, s) for s in standing if not s.learned]
+    return out
+
+
 def evaluate_claim(claim: Claim, runs: Any, settings: Settings) -> ClaimResult:
     """The verdict of one claim on the tidy runs table (see the module docstring)."""
     groups = [_group_result(claim, g, runs, settings) for g in claim.groups]
@@ -543,6 +594,12 @@ def evaluate_claim(claim: Claim, runs: Any, settings: Settings) -> ClaimResult:
             result.verdict = "inconclusive"
             result.reason = f"fewer than {MIN_VALUES} finite values for {', '.join(thin)}"
             return result
+        result.below_floor = below_floor(claim, runs)
+        if result.below_floor:
+            result.verdict = "inconclusive"
+            result.reason = f"{BELOW_FLOOR} (" + "; ".join(
+                f"{s.comparison()} for {label}" for label, s in result.below_floor) + ")"
+            return result
     result.verdict, result.reason, result.comparisons = _decide(claim, groups, target, settings)
     return result
 
@@ -554,3 +611,11 @@ def evaluate_all(files: Mapping[str, ClaimFile], runs: Any, settings: Settings) 
 
 def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:
     return {v: sum(r.verdict == v for r in results) for v in VERDICTS}
+
+
+def verdict_summary(results: Sequence[ClaimResult]) -> str:
+    """``3 holds, 1 fails, 20 inconclusive (12 below the quality floor), 5 not run``."""
+    counts = verdict_counts(results)
+    n_floor = sum(bool(r.below_floor) for r in results)
+    return ", ".join(f"{n} {v}" + (f" ({n_floor} {BELOW_FLOOR})" if v == "inconclusive" and n_floor else "")
+                     for v, n in counts.items())

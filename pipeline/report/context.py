@@ -24,6 +24,9 @@ small helpers, so a section never parses files itself:
   ``figures/<paper>/<name>.png`` and get its markdown image link.
 - ``ctx.table(frame)``, ``ctx.metric_table(metrics)``, ``ctx.claims_list()``,
   ``ctx.stat(...)``: markdown building blocks.
+- ``ctx.learned(experiments, sample_set)``: the ``learned`` cell every experiment
+  table shows (``yes 3/3``, ``no (IS 1.02 < 5.98)``, ``n/a``; the quality floor,
+  :mod:`pipeline.report.floor`); ``ctx.metric_table`` includes it.
 - ``ctx.mixture(dataset)``: mode centres and std of a 2D mixture dataset.
 
 Sections must not write anywhere else and must cope with absent experiments
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Plan, Run
+from pipeline.report import floor
 from pipeline.report.claims import ClaimResult, Settings
 
 FIGURE_DPI = 110
@@ -189,10 +193,19 @@ class SectionContext:
         rows = self.ceilings[(self.ceilings["dataset"] == dataset) & (self.ceilings["metric"] == name)]
         return None if rows.empty else rows.iloc[0]
 
+    def learned(self, experiments: Sequence[str], sample_set: str = floor.MAIN_SET,
+                run_ids: Collection[str] | None = None) -> str:
+        """The ``learned`` cell of the runs of ``experiments`` (only those in ``run_ids`` when
+        given) on ``sample_set``: ``yes 3/3``, ``no (IS 1.02 < 5.98)`` or ``n/a``."""
+        rows = self.runs[self.runs["experiment"].isin(list(experiments))]
+        ids = set(rows["run_id"]) if run_ids is None else set(rows["run_id"]) & set(run_ids)
+        standing = floor.statuses(self.runs, floor.floors(self.ceilings, "mean"), ids, sample_set)
+        return floor.learned_text(standing)
+
     def metric_table(self, metrics: Iterable[str], experiments: Sequence[str] | None = None,
                      with_ceiling: bool = True) -> str:
         """Rows: experiments (and the real-data ceiling of their datasets); columns: metrics
-        as mean ± std [CI]; plus runs and failed-run counts."""
+        as mean ± std [CI]; plus runs and failed-run counts and whether G learned."""
         metrics = list(metrics)
         exps = list(experiments) if experiments is not None else self.experiments()
         rows = []
@@ -201,7 +214,8 @@ class SectionContext:
             if sub.empty:
                 continue
             first = sub.iloc[0]
-            cells = [exp, first["variant"], first["dataset"], int(sub["n_runs"].max()), int(sub["n_failed"].max())]
+            cells = [exp, first["variant"], first["dataset"], int(sub["n_runs"].max()), int(sub["n_failed"].max()),
+                     self.learned([exp])]
             for m in metrics:
                 hit = sub[sub["metric"] == m]
                 cells.append(self.stat(hit.iloc[0]) if not hit.empty else "")
@@ -209,7 +223,7 @@ class SectionContext:
         if with_ceiling:
             datasets = list(dict.fromkeys(r[2] for r in rows))
             for ds in datasets:
-                cells = ["real data (held-out)", "real data", ds, "", ""]
+                cells = ["real data (held-out)", "real data", ds, "", "", ""]
                 found = False
                 for m in metrics:
                     c = self.ceiling(ds, m)
@@ -217,17 +231,19 @@ class SectionContext:
                     cells.append(stat_text(c["mean"], c["std"]) if c is not None else "")
                 if found:
                     rows.append(cells)
-        return md_table(rows, ["experiment", "variant", "dataset", "runs", "failed", *metrics])
+        return md_table(rows, ["experiment", "variant", "dataset", "runs", "failed", "learned", *metrics])
 
     def claims_list(self) -> str:
         """One bullet per claim: verdict, source, statement."""
         if not self.claims:
             return "_No claims listed._\n"
-        return "\n".join(f"- **{r.verdict}** ({md_escape(r.claim.source)}, `{r.claim.id}`): "
+        return "\n".join(f"- **{r.verdict_text}** ({md_escape(r.claim.source)}, `{r.claim.id}`): "
                          f"{md_escape(r.claim.statement)}" for r in self.claims) + "\n"
 
     def scored_metrics(self, experiment: str | None = None) -> list[str]:
-        """Metrics of the summary other than training timings, in a stable order."""
+        """Metrics of the summary other than training timings and ``<set>/learned`` (the
+        tables' own ``learned`` column), in a stable order."""
         sub = self.summary if experiment is None else self.summary[self.summary["experiment"] == experiment]
-        names = [m for m in dict.fromkeys(sub["metric"]) if not str(m).startswith(("train/", "score/"))]
+        names = [m for m in dict.fromkeys(sub["metric"])
+                 if not str(m).startswith(("train/", "score/")) and not str(m).endswith(f"/{floor.LEARNED}")]
         return sorted(names, key=lambda m: (m.startswith("run/"), m))

@@ -26,7 +26,7 @@ import pandas as pd
 from pipeline.config import Plan
 from pipeline.io import atomic_write_text
 from pipeline.provenance import git_commit, library_versions
-from pipeline.report import aggregate
+from pipeline.report import aggregate, floor
 from pipeline.report.claims import (
     CLAIMS_DIR,
     ClaimFile,
@@ -34,7 +34,7 @@ from pipeline.report.claims import (
     Settings,
     evaluate_all,
     load_claims,
-    verdict_counts,
+    verdict_summary,
 )
 from pipeline.report.context import SectionContext, fmt, md_table, stat_text
 from pipeline.report.curves import curve_section, write_curve_csvs
@@ -52,10 +52,11 @@ th{background:#eef0f5}tr:nth-child(even) td{background:#fafbfc}
 td.verdict{font-weight:600;white-space:nowrap}
 td.v-holds{background:#d9f2dd!important;color:#14591f}td.v-fails{background:#fbdcdc!important;color:#8a1717}
 td.v-inconclusive{background:#fff3cd!important;color:#6b5200}td.v-not-run{background:#eceef2!important;color:#555}
+td.v-below-floor{background:#fde2c8!important;color:#7a3b00}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}code{background:#f1f2f6;padding:0 3px;border-radius:3px}
 .toc{background:#f6f7fa;border:1px solid #dde;padding:.4em 1em;display:inline-block}
 """
-VERDICT_CELL = re.compile(r"<td>(holds|fails|inconclusive|not run)</td>")
+VERDICT_CELL = re.compile(r"<td>(holds|fails|inconclusive|not run)( — below the quality floor)?</td>")
 IMG_SRC = re.compile(r'src="(figures/[^"]+\.png)"')
 
 
@@ -107,7 +108,7 @@ def claims_table(results: Mapping[str, Sequence[ClaimResult]]) -> str:
         for r in rs:
             c = r.claim
             rows.append([paper, f"`{c.id}`: {c.statement}" + (f" _({c.note})_" if c.note else ""), c.source,
-                         _published_text(r), _ours_text(r), _profile_text(r), r.verdict, r.reason])
+                         _published_text(r), _ours_text(r), _profile_text(r), r.verdict_text, r.reason])
     return md_table(rows, ["paper", "claim", "source", "published", "ours: mean ± std [CI] (n)", "profile",
                            "verdict", "evidence"])
 
@@ -196,8 +197,8 @@ def to_html(markdown_text: str, base: Path, title: str) -> str:
         return f'src="data:image/png;base64,{data}"'
 
     body = IMG_SRC.sub(embed, body)
-    body = VERDICT_CELL.sub(lambda m: f'<td class="verdict v-{m.group(1).replace(" ", "-")}">{m.group(1)}</td>',
-                            body)
+    body = VERDICT_CELL.sub(lambda m: f'<td class="verdict v-{m.group(1).replace(" ", "-")}'
+                                      f'{" v-below-floor" if m.group(2) else ""}">{m.group(1)}{m.group(2) or ""}</td>', body)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
@@ -272,20 +273,22 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
         sections.append(_paper_section(ctx))
         figures += ctx.figures_written
 
-    counts = verdict_counts([r for rs in results.values() for r in rs])
+    floors = ", ".join(f"{d} {v:.2f}" for d, v in floor.floors(runs).items()) or "none"
     n_planned = runs[runs["variant"] != real]["run_id"].nunique()
     title = "Replication report: GAN, EBGAN, AAN, MemoryGAN, DCD"
     md = [f"# {title}\n",
           f"Profile **`{plan.profile}`** · {n_planned} runs · verdicts: "
-          + ", ".join(f"{n} {v}" for v, n in counts.items()) + "\n",
+          + verdict_summary([r for rs in results.values() for r in rs]) + "\n",
           "## Claims\n",
           ("Every published claim of the five papers with its verdict, computed from the aggregate table: "
           "*holds* / *fails* when the bootstrap CI "
           f"({settings.ci_level:.0%}, {settings.bootstrap_samples} resamples over runs) of the tested "
           "difference excludes 0 on the claimed / the other side, *inconclusive* when it does not, "
           "*not run* when the claim's experiments are absent or the claim is about absolute published "
-          "numbers at a profile that does not match the paper's scale. Schema and rules: "
-          "`pipeline/report/claims.py`.\n"),
+          "numbers at a profile that does not match the paper's scale. Learned before judged: a claim "
+          "is *inconclusive — below the quality floor*, never compared, when a compared group's mean IS "
+          "is below its dataset's floor (`scoring.quality_floor` × the real held-out IS; here "
+          f"{floors}). Schema and rules: `pipeline/report/claims.py`.\n"),
           claims_table(results),
           *sections,
           provenance_section(plan, runs, Path(runs_root), Path(refs_dir))]

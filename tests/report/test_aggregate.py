@@ -120,3 +120,35 @@ def test_model_timings_go_to_timings_csv(tmp_path, params):
     assert "run/time_overhead_ratio" not in set(runs["metric"])
     row = timings[timings["metric"] == "run/time_overhead_ratio"]
     assert row["value"].tolist() == [1.25] and row["run_id"].tolist() == [doc["runs"][0]["run_id"]]
+
+
+def test_quality_floor_and_learned_rows(tmp_path, params):
+    build_tree(tmp_path, params, diverged=("gan_mnist/s5",))
+    runs, _ = aggregate.write_aggregate(make_plan(params), tmp_path / "scores", tmp_path / "refs",
+                                        tmp_path / "agg", 100, 0.9)
+    floor = runs[runs["metric"] == "real/is_floor"]
+    assert dict(zip(floor["dataset"], floor["value"])) == {"mnist_subset": pytest.approx(0.65 * 9.5)}
+    learned = runs[runs["metric"] == "G/learned"]
+    assert dict(zip(learned["run_id"], learned["value"])) == {  # IS 8, 9 >= 6.175; the diverged run has none
+        "gan_mnist/s3": 1.0, "gan_mnist/s4": 1.0, "gan_mnist/s5": 0.0}
+    assert not runs[runs["dataset"] == "ring8"]["metric"].str.endswith("/learned").any()  # no IS: n/a
+    metrics = json.loads((tmp_path / "agg" / "metrics.json").read_text())
+    assert metrics["gan_mnist/G/learned"] == pytest.approx(2 / 3)
+    assert metrics["real/mnist_subset/is_floor"] == pytest.approx(6.175)
+
+
+def test_quality_floor_overrides_per_dataset(tmp_path, params):
+    params["scoring"]["quality_floor_overrides"] = {"mnist_subset": 0.9}  # floor 8.55: seed 3 (IS 8) is below
+    build_tree(tmp_path, params)
+    runs, _ = aggregate.runs_table(make_plan(params), tmp_path / "scores", tmp_path / "refs")
+    assert runs[runs["metric"] == "real/is_floor"]["value"].item() == pytest.approx(0.9 * 9.5)
+    learned = runs[runs["metric"] == "G/learned"]
+    assert dict(zip(learned["run_id"], learned["value"])) == {
+        "gan_mnist/s3": 0.0, "gan_mnist/s4": 1.0, "gan_mnist/s5": 1.0}
+
+
+def test_learned_metrics_of_every_sample_set():
+    metrics = {"G/is": 1.2, "pixel/is": 7.0, "latent/is": math.nan, "G/is_mod": 9.0, "G/fid": 3.0}
+    assert aggregate.learned_metrics(metrics, 6.0) == {"G/learned": 0.0, "pixel/learned": 1.0,
+                                                       "latent/learned": 0.0}
+    assert aggregate.learned_metrics(metrics, None) == {}

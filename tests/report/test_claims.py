@@ -196,3 +196,123 @@ def test_the_five_papers_claim_files_load():
         assert cf.claims, cf.paper
     published = [g.published for cf in files.values() for c in cf.claims for g in c.groups]
     assert 225 in published and 8.04 in published and 16.24 in published and 1.04 in published
+
+
+# --------------------------------------------------------------------------- the quality floor
+
+NOISE_A, NOISE_B = [1.30, 1.35, 1.40], [1.00, 1.01, 1.02]  # IS of generators that emit noise
+REAL_IS, FRACTION = 9.2, 0.65
+FLOOR = FRACTION * REAL_IS  # 5.98
+
+
+def floor_rows(real_is: float = REAL_IS, fraction: float = FRACTION, dataset: str = "d") -> list[dict]:
+    """The real-data rows the aggregate writes for a dataset: its IS and its quality floor."""
+    base = {"run_id": f"reference/{dataset}", "paper": "", "experiment": "", "model": "",
+            "variant": "real data", "dataset": dataset, "dataset_kind": "mnist_offline", "seed": "",
+            "config": "", "grid_point": "{}", "status": "ok"}
+    return [{**base, "metric": "real/is", "value": real_is},
+            {**base, "metric": "real/is_floor", "value": fraction * real_is}]
+
+
+def test_noise_level_comparison_is_never_holds():
+    runs = table(rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B))
+    without_floor = C.evaluate_claim(claim(), runs, SETTINGS)
+    assert without_floor.verdict == "holds"  # the CI alone separates the two noise levels
+    result = C.evaluate_claim(claim(), table(runs.to_dict("records"), floor_rows()), SETTINGS)
+    assert result.verdict == "inconclusive" and result.verdict != "holds"
+    assert [label for label, _ in result.below_floor] == ["A", "B"]
+    assert result.reason == "below the quality floor (IS 1.35 < 5.98 for A; IS 1.01 < 5.98 for B)"
+    assert result.verdict_text == "inconclusive — below the quality floor"
+    assert not result.comparisons  # no comparison is made below the floor
+
+
+@pytest.mark.parametrize("test", ["greater", "less", "not_less"])
+def test_no_comparative_test_judges_noise(test):
+    runs = table(rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B), floor_rows())
+    assert C.evaluate_claim(claim(test=test), runs, SETTINGS).below_floor
+
+
+def test_learned_runs_are_still_judged():
+    runs = table(rows("a", "G/is", HIGH), rows("b", "G/is", [7.0, 7.5, 8.0]), floor_rows())
+    result = C.evaluate_claim(claim(), runs, SETTINGS)
+    assert result.verdict == "holds" and not result.below_floor
+    assert result.verdict_text == "holds"
+
+
+def test_one_group_below_the_floor_is_enough_and_is_named():
+    runs = table(rows("a", "G/is", HIGH), rows("b", "G/is", LOW), floor_rows())  # LOW: mean 5.5
+    result = C.evaluate_claim(claim(), runs, SETTINGS)
+    assert result.verdict == "inconclusive"
+    assert result.reason == "below the quality floor (IS 5.50 < 5.98 for B)"
+    lower = C.evaluate_claim(claim(), table(runs.to_dict("records")[:6], floor_rows(fraction=0.5)), SETTINGS)
+    assert lower.verdict == "holds"  # a lower floor fraction (an override) lets B through
+
+
+def test_floor_applies_to_within_order_and_paired_sets():
+    within = claim(test="within", groups=[{"label": "A", "select": {"experiment": "a"}, "published": 1.35}],
+                   tolerance=1.0, profiles=["smoke"])
+    noise = table(rows("a", "G/is", NOISE_A), floor_rows())
+    assert C.evaluate_claim(within, noise, SETTINGS).below_floor
+    groups = [{"label": x, "select": {"experiment": x}} for x in ("a", "b", "c")]
+    runs = table(rows("a", "G/is", HIGH), rows("b", "G/is", [7.0, 7.5, 8.0]), rows("c", "G/is", NOISE_B),
+                 floor_rows())
+    result = C.evaluate_claim(claim(test="order", groups=groups), runs, SETTINGS)
+    assert [label for label, _ in result.below_floor] == ["c"]
+    # two sample sets of the same runs: each group is judged on its own set
+    paired = claim(metric="pixel/is", paired=True,
+                   groups=[{"label": "pixel", "select": {"experiment": "a"}},
+                           {"label": "base G", "select": {"experiment": "a"}, "metric": "G/is"}])
+    sets = table(rows("a", "pixel/is", [7.0, 7.2, 7.4]), rows("a", "G/is", [3.0, 3.1, 3.2]), floor_rows())
+    result = C.evaluate_claim(paired, sets, SETTINGS)
+    assert result.verdict == "inconclusive" and result.reason == "below the quality floor (IS 3.10 < 5.98 for base G)"
+    learned = table(rows("a", "pixel/is", [7.0, 7.2, 7.4]), rows("a", "G/is", [6.0, 6.1, 6.2]), floor_rows())
+    assert C.evaluate_claim(paired, learned, SETTINGS).verdict == "holds"
+
+
+def test_run_metrics_are_judged_on_the_main_set_g():
+    c = claim(test="less", metric="run/balance_gap")
+    gaps = rows("a", "run/balance_gap", [0.1, 0.11, 0.12]) + rows("b", "run/balance_gap", [0.3, 0.31, 0.32])
+    noise = table(gaps, rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B), floor_rows())
+    assert C.evaluate_claim(c, noise, SETTINGS).verdict == "inconclusive"
+    learned = table(gaps, rows("a", "G/is", HIGH), rows("b", "G/is", HIGH), floor_rows())
+    assert C.evaluate_claim(c, learned, SETTINGS).verdict == "holds"
+
+
+def test_exempt_groups_constants_real_data_and_not_applicable():
+    # a published constant is never below the floor; the run group decides
+    with_constant = claim(test="order", profiles=["smoke"],
+                          groups=[{"label": "ours", "select": {"experiment": "a"}}, {"label": "baseline", "value": 1.0}])
+    assert C.evaluate_claim(with_constant, table(rows("a", "G/is", HIGH), floor_rows()), SETTINGS).verdict == "holds"
+    result = C.evaluate_claim(with_constant, table(rows("a", "G/is", NOISE_A), floor_rows()), SETTINGS)
+    assert [label for label, _ in result.below_floor] == ["ours"]
+    # the real-data ceiling as a target is exempt (its IS is the reference, not a generator's)
+    to_real = claim(test="closer_to", target={"label": "real", "select": {"variant": "real data"},
+                                              "metric": "real/is"})
+    runs = table(rows("a", "G/is", [8.5, 8.6, 8.7]), rows("b", "G/is", [6.5, 6.6, 6.7]), floor_rows())
+    assert C.evaluate_claim(to_real, runs, SETTINGS).verdict == "holds"
+    # runs without an IS (2D toys) are not applicable, not below, even beside a dataset with a floor
+    toy = claim(metric="G/hq_fraction")
+    toys = table(rows("a", "G/hq_fraction", [0.9, 0.91, 0.92], kind="ring8"),
+                 rows("b", "G/hq_fraction", [0.5, 0.51, 0.52], kind="ring8"), floor_rows(dataset="mnist"))
+    assert C.evaluate_claim(toy, toys, SETTINGS).verdict == "holds"
+    # a dataset without a floor (no real-data IS): not applicable
+    assert C.evaluate_claim(claim(), table(rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B)),
+                            SETTINGS).verdict == "holds"
+
+
+def test_a_group_whose_runs_all_failed_has_not_learned():
+    c = claim(test="less", metric="run/failed")
+    failed = [{**r, "status": "diverged"} for r in rows("b", "G/is", [None, None, None])]
+    runs = table(rows("a", "run/failed", [0.0, 0.0, 0.0]), rows("b", "run/failed", [1.0, 1.0, 1.0]),
+                 rows("a", "G/is", HIGH), failed, floor_rows())
+    result = C.evaluate_claim(c, runs, SETTINGS)
+    assert result.verdict == "inconclusive" and "no finite IS < 5.98 for B" in result.reason
+
+
+def test_verdict_summary_counts_the_floor_apart():
+    noise = table(rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B), floor_rows())
+    learned = table(rows("a", "G/is", HIGH), rows("b", "G/is", [7.0, 7.5, 8.0]), floor_rows())
+    results = [C.evaluate_claim(claim(), noise, SETTINGS), C.evaluate_claim(claim(), learned, SETTINGS),
+               C.evaluate_claim(claim(), table(rows("a", "G/fid", HIGH), rows("b", "G/fid", LOW)), SETTINGS)]
+    assert C.verdict_summary(results) == "1 holds, 0 fails, 2 inconclusive (1 below the quality floor), 0 not run"
+    assert C.verdict_summary(results[1:]) == "1 holds, 0 fails, 1 inconclusive, 0 not run"

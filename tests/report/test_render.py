@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import re
 
+import pandas as pd
 import pytest
 from conftest import TINY_PARAMS
 from report_support import build_tree
 
 from pipeline.config import make_plan
 from pipeline.report import aggregate, render
+from pipeline.report.claims import Settings, evaluate_claim, parse_claim
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +92,26 @@ def test_rerender_replaces_stale_figures(report, params):
     root = reports.parent
     render.build_report(make_plan(params), reports / "aggregate", root / "runs", root / "refs", reports)
     assert not stale.exists() and (reports / "figures" / "gan" / "gan_mnist_samples.png").is_file()
+
+
+
+def test_claims_below_the_quality_floor_are_shown_apart(report, tmp_path):
+    reports, _ = report
+    md = (reports / "report.md").read_text()
+    assert "floor (`scoring.quality_floor` × the real held-out IS; here mnist_subset 6.17)" in md
+    base = {"paper": "p", "model": "m", "variant": "v", "dataset": "d", "dataset_kind": "mnist", "seed": "0",
+            "config": "", "grid_point": "{}", "status": "ok"}
+    noise = pd.DataFrame(
+        [{**base, "run_id": f"{e}/s{i}", "experiment": e, "metric": "G/is", "value": v}
+         for e, vs in (("a", [1.3, 1.35, 1.4]), ("b", [1.0, 1.01, 1.02])) for i, v in enumerate(vs)]
+        + [{**base, "run_id": "reference/d", "experiment": "", "variant": "real data", "metric": "real/is_floor",
+            "value": 5.98}])
+    c = parse_claim({"id": "c", "source": "T1", "statement": "A beats B", "test": "greater", "metric": "G/is",
+                     "groups": [{"label": "A", "select": {"experiment": "a"}},
+                                {"label": "B", "select": {"experiment": "b"}}]}, "p", "p.yaml")
+    text = render.claims_table({"p": [evaluate_claim(c, noise, Settings("test", 200, 0.95))]})
+    assert ("| inconclusive — below the quality floor | below the quality floor "
+            "(IS 1.35 < 5.98 for A; IS 1.01 < 5.98 for B) |") in text
+    html = render.to_html(text, tmp_path, "t")
+    assert ('<td class="verdict v-inconclusive v-below-floor">inconclusive — below the quality floor</td>'
+            in html)

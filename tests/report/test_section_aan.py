@@ -20,6 +20,7 @@ HP = {"arch": "mlp", "visible": 8, "hidden": 8}
 EXPERIMENTS = {"aan_small": "rbm_small", "aan_large": "rbm_large", "aan_noise": "noise_gan"}
 CHANGE = {"rbm_small": 0.10, "rbm_large": 0.05}  # per-step pixel change of the fake runs
 GAP = {"rbm_small": 0.1, "rbm_large": 0.5, "noise_gan": 0.3}
+LEARNED_IS, NOISE_IS = 8.0, 1.0  # G/is of every variant: above / far below the floor 0.65 x 9.5
 
 
 @pytest.fixture
@@ -34,8 +35,9 @@ def params(tiny_params):
     return tiny_params
 
 
-def fake_aan_outputs(root, params) -> None:
-    """Add what the AAN model writes: aux arrays, both balance terms, run metrics."""
+def fake_aan_outputs(root, params, g_is: float) -> None:
+    """Add what the AAN model writes: aux arrays, both balance terms, run metrics (G/is =
+    ``g_is`` + 0.1 x seed for every variant)."""
     plan = make_plan(params)
     for job in plan.jobs:
         path = root / job.scores
@@ -44,6 +46,7 @@ def fake_aan_outputs(root, params) -> None:
             v = run.variant
             noise = 0.01 * run.seed
             entry["metrics"]["run/balance_gap"] = GAP[v] + noise
+            entry["metrics"]["G/is"] = g_is + 0.1 * run.seed
             folder = root / job.out / run.name
             with np.load(folder / "samples.npz") as z:
                 arrays = {k: z[k] for k in z.files}
@@ -61,10 +64,9 @@ def fake_aan_outputs(root, params) -> None:
         path.write_text(json.dumps(doc))
 
 
-@pytest.fixture
-def ctx(tmp_path, params):
+def make_ctx(tmp_path, params, g_is: float) -> SectionContext:
     build_tree(tmp_path, params)
-    fake_aan_outputs(tmp_path, params)
+    fake_aan_outputs(tmp_path, params, g_is)
     plan = make_plan(params)
     aggregate.write_aggregate(plan, tmp_path / "scores", tmp_path / "refs", tmp_path / "agg", 200, 0.95)
     runs, summary = aggregate.read_aggregate(tmp_path / "agg")
@@ -76,6 +78,11 @@ def ctx(tmp_path, params):
                           results, tmp_path / "runs", tmp_path / "out", settings)
 
 
+@pytest.fixture
+def ctx(tmp_path, params):
+    return make_ctx(tmp_path, params, LEARNED_IS)
+
+
 def test_verdicts_follow_the_measured_numbers(ctx):
     verdicts = {r.claim.id: r.verdict for r in ctx.claims}
     assert verdicts["aan-f-gibbs-mixing"] == "holds"  # large 0.05 < small 0.10
@@ -83,6 +90,21 @@ def test_verdicts_follow_the_measured_numbers(ctx):
     assert verdicts["aan-f-gibbs-samples"] == "inconclusive"  # qualitative
     assert verdicts["aan-f-balance-celeba"] == "not run"  # no CelebA experiment here
     assert verdicts["aan-quality-fid-mnist"] == "inconclusive"  # fake FIDs are equal across variants
+    assert not any(r.below_floor for r in ctx.claims)  # every variant learned (G/is 8.0-8.2)
+
+
+def test_noise_level_generators_are_never_judged(tmp_path, params):
+    ctx = make_ctx(tmp_path, params, NOISE_IS)
+    results = {r.claim.id: r for r in ctx.claims}
+    for cid in ("aan-f-gibbs-mixing", "aan-f-balance-mnist", "aan-quality-is-mnist", "aan-quality-fid-mnist"):
+        r = results[cid]
+        assert r.verdict == "inconclusive" and r.below_floor, cid  # run/ metrics are judged on G
+        assert r.reason.startswith("below the quality floor (IS 1.10 < 6.17 for ")
+    assert results["aan-f-gibbs-samples"].verdict == "inconclusive" and not results["aan-f-gibbs-samples"].below_floor
+    assert results["aan-f-balance-celeba"].verdict == "not run"
+    text = render(ctx)
+    assert "| aan_small | rbm_small | mnist_subset | 3 | 0 | no (IS 1.10 < 6.17) |" in text
+    assert "**inconclusive — below the quality floor** (Figure (training balance), `aan-f-balance-mnist`)" in text
 
 
 def test_section_draws_the_papers_figures_and_tables(ctx):
@@ -91,7 +113,8 @@ def test_section_draws_the_papers_figures_and_tables(ctx):
     assert {"gibbs_chain_mnist_subset.png", "chain_change_mnist_subset.png", "balance_mnist_subset.png"} <= names
     assert "### Gibbs steps on `mnist_subset`" in text and "### Training balance on `mnist_subset`" in text
     assert "run/chain_change_per_step" in text and "run/balance_gap" in text
-    assert "(our question)" in text and "Best mean G/is here: 6; real held-out data: 9.5" in text  # IS = 5 + seed
+    assert "(our question)" in text and "Best mean G/is here: 8.1; real held-out data: 9.5" in text
+    assert "| aan_noise | noise_gan | mnist_subset | 3 | 0 | yes 3/3 |" in text  # the learned column
     for r in ctx.claims:
         assert f"`{r.claim.id}`" in text
 

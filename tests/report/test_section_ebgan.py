@@ -63,6 +63,7 @@ def score_of(run) -> float:
 
 
 FAILED = "grid_gan/c000-s0"
+LEARNED_IS = 8.0  # G/is of every image run with a generator: above the floor 0.65 x 9.5
 
 
 def fake_ebgan_outputs(root, params) -> None:
@@ -72,6 +73,11 @@ def fake_ebgan_outputs(root, params) -> None:
         doc = json.loads(path.read_text())
         for entry, run in zip(doc["runs"], job.runs):
             m = entry["metrics"]
+            if run.variant == "ln":  # the ladder network alone: no generator, no sample scores
+                for key in [k for k in m if k.startswith("G/")]:
+                    del m[key]
+            elif entry["status"] == "ok" and run.dataset != "ring8":
+                m["G/is"] = LEARNED_IS + 0.1 * run.seed
             if run.variant in ("ln", "ebgan_ln"):
                 base = 0.02 if run.variant == "ebgan_ln" else 0.03
                 m["run/test_error"] = base * (2 if run.grid_point["hparams.n_labels"] == 100 else 1) + 0.001 * run.seed
@@ -86,12 +92,19 @@ def fake_ebgan_outputs(root, params) -> None:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory, params):
+def tree(tmp_path_factory, params):
     tmp_path = tmp_path_factory.mktemp("ebgan_section")
     build_tree(tmp_path, params, diverged=(FAILED,))
     fake_ebgan_outputs(tmp_path, params)
+    aggregate.write_aggregate(make_plan(params), tmp_path / "scores", tmp_path / "refs", tmp_path / "agg",
+                              200, 0.95)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def ctx(tree, params):
+    tmp_path = tree
     plan = make_plan(params)
-    aggregate.write_aggregate(plan, tmp_path / "scores", tmp_path / "refs", tmp_path / "agg", 200, 0.95)
     runs, summary = aggregate.read_aggregate(tmp_path / "agg")
     settings = Settings("smoke", 200, 0.95)
     files = load_claims()
@@ -113,6 +126,21 @@ def test_claim_verdicts_follow_the_measured_numbers(ctx):
     assert verdicts["ebgan-t2-ln-100-abs"] == "not run"  # paper profile only
     assert verdicts["ebgan-f4-samples"] == "inconclusive"  # qualitative
     assert verdicts["ebgan-th1-pg-equals-pdata"] == "fails"  # fake hq fractions 0.80-0.82
+    assert not any(r.below_floor for r in ctx.claims)
+
+
+def test_noise_level_generators_are_never_judged(tree):
+    runs, _ = aggregate.read_aggregate(tree / "agg")
+    noise = runs["metric"] == "G/is"
+    runs.loc[noise, "value"] = 1.0 + 0.01 * runs.loc[noise, "seed"].astype(float)  # I' still separates them
+    results = {r.claim.id: r for r in evaluate_all({"ebgan": load_claims()["ebgan"]}, runs,
+                                                   Settings("smoke", 200, 0.95))["ebgan"]}
+    for claim in ("ebgan-f2-score-all", "ebgan-f2-failed-all", "ebgan-f3-score-nlayer4", "ebgan-f4-best-configs",
+                  "ebgan-f9-margin-large", "ebgan-t2-ln-100", "ebgan-t2-ln-1000"):
+        assert results[claim].verdict == "inconclusive" and results[claim].below_floor, claim
+    # the ladder network has no generator (not applicable): only EBGAN-LN is below the floor
+    assert [label for label, _ in results["ebgan-t2-ln-100"].below_floor] == ["EBGAN-LN"]
+    assert results["ebgan-th1-v-equals-m"].verdict == "holds"  # the 2D toy has no IS
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +154,10 @@ def test_section_draws_every_part_and_counts_the_failed_run(ctx, text):
         assert f"figures/ebgan/{name}.png" in text, name
         assert (ctx.out_dir / "figures" / "ebgan" / f"{name}.png").is_file()
     grid_rows = [line for line in text.splitlines() if line.startswith("| GAN | all |")]
-    assert grid_rows and grid_rows[0].split("|")[3:5] == [" 24 ", " 1 "]  # runs, failed
-    assert "| EBGAN | all | 6 | 0 |" in text
+    assert grid_rows and grid_rows[0].split("|")[3:6] == [" 24 ", " 1 ", " yes 23/24 "]  # runs, failed, learned
+    assert "| EBGAN | all | 6 | 0 | yes 6/6 |" in text
+    assert "| 8 | 2 | 0 | yes 2/2 |" in text  # margin 8: runs, failed, learned
+    assert "| LN bottom-layer cost (ours) | n/a |" in text and "| EBGAN-LN (ours) | yes 6/6 |" in text
     assert "Table 2" in text and "1.04 ± 0.12" in text
     ssl = next(line for line in text.splitlines() if line.startswith("| EBGAN-LN (ours)"))
     assert "4.1" in ssl and "2.1" in ssl  # 100 labels: 4.0-4.2 %; 1000 labels: 2.0-2.2 %

@@ -19,11 +19,13 @@ HP = {"d_channels": [4, 8], "g_channels": [8, 4], "pointwise": False, "key_dim":
 VARIANT_HP = {"full": {}, "no_em": {"memory_update": "lifelong"}, "no_mcgn": {"generator": "plain"},
               "no_memory": {"generator": "plain", "discriminator": "plain"}}
 IS = {"full": 8.0, "no_em": 7.0, "no_mcgn": 6.0, "no_memory": 5.0}
+FLOOR_FRACTION = 0.5  # affine-MNIST's override here: floor 4.75, every variant learned (default 0.65: 6.175)
 
 
 @pytest.fixture
 def params(tiny_params):
     tiny_params["datasets"]["affine_mnist"] = {"kind": "affine_mnist", "base": "mnist_subset"}
+    tiny_params["scoring"]["quality_floor_overrides"] = {"affine_mnist": FLOOR_FRACTION}
     tiny_params["experiments"] = {
         f"memorygan_{v}": {"paper": "memorygan", "model": "memorygan", "variant": v, "dataset": "affine_mnist",
                            "seeds": [0, 1, 2], "shard_size": 3, "hparams": {**HP, **extra},
@@ -89,15 +91,33 @@ def test_verdicts_follow_the_measured_numbers(tmp_path, params, ratio, overhead)
     assert verdicts["memorygan-t1-cifar-is"] == "not run"
     assert verdicts["memorygan-overhead"] == overhead
     assert verdicts["memorygan-f1-clusters"] == "inconclusive"
+    assert not any(r.below_floor for r in ctx.claims)
+
+
+def test_ablation_with_variants_below_the_default_floor_is_never_judged(tmp_path, params):
+    del params["scoring"]["quality_floor_overrides"]  # floor 0.65 x 9.5: -MCGN (6.1) and -Memory (5.1) below
+    ctx = make_ctx(tmp_path, params, 1.03)
+    results = {r.claim.id: r for r in ctx.claims}
+    ablation = results["memorygan-t2-ablation-affine-mnist"]
+    assert ablation.verdict == "inconclusive"
+    assert [label for label, _ in ablation.below_floor] == ["-MCGN", "-Memory"]
+    assert ablation.reason == "below the quality floor (IS 6.10 < 6.17 for -MCGN; IS 5.10 < 6.17 for -Memory)"
+    assert results["memorygan-overhead"].verdict == "holds"  # its only group of runs (full) learned
+    text = render(ctx)
+    table = text[text.index("| variant | experiment | learned | published IS"):]
+    assert "| (-MCGN) | memorygan_no_mcgn | no (IS 6.10 < 6.17, 1/3 runs) |" in table  # seed 2: 6.2
+    assert "| MemoryGAN | memorygan_full | yes 3/3 |" in table
+    assert "- **inconclusive — below the quality floor** (Table 2, `memorygan-t2-ablation-affine-mnist`)" in text
+    assert "-Memory: **inconclusive** (below the quality floor (IS 6.10 < 6.17 for -MCGN;" in text
 
 
 def test_section_shows_table_2_overhead_and_memory_figures(tmp_path, params):
     ctx = make_ctx(tmp_path, params, 1.03)
     text = render(ctx)
     assert "### Table 2 on affine-MNIST" in text
-    table = text[text.index("| variant | experiment | published IS"):]
-    assert "| MemoryGAN | memorygan_full | 8.6 ± 0.02 | 8.1 ± 0.1" in table
-    assert "| (-Memory) | memorygan_no_memory | 8 ± 0.01 | 5.1 ± 0.1" in table
+    table = text[text.index("| variant | experiment | learned | published IS"):]
+    assert "| MemoryGAN | memorygan_full | yes 3/3 | 8.6 ± 0.02 | 8.1 ± 0.1" in table
+    assert "| (-Memory) | memorygan_no_memory | yes 3/3 | 8 ± 0.01 | 5.1 ± 0.1" in table
     assert "| real held-out data |" in table
     assert "run/time_overhead_ratio" in text and "1.04 ± 0.01" in text
     names = {p.name for p in ctx.figures_written}

@@ -46,8 +46,12 @@ def test_context_helpers(contexts):
     assert ctx.mixture("mnist_subset") is None
     assert ctx.ceiling("mnist_subset", "G/is")["mean"] == 9.5
     table = ctx.metric_table(["G/is"], ["gan_mnist"])
-    assert "| gan_mnist | default | mnist_subset | 1 | 0 | 8 |" in table and "| 9.5 |" in table
+    assert "| gan_mnist | default | mnist_subset | 1 | 0 | yes 1/1 | 8 |" in table and "| 9.5 |" in table
+    assert "| failed | learned | G/is |" in table  # every experiment table shows whether G learned
     assert ctx.scored_metrics("gan_ring8") == ["G/hq_fraction", "G/kl_uniform", "G/modes", "run/failed"]
+    assert "G/learned" not in ctx.scored_metrics("gan_mnist")  # a column of its own, not a metric
+    assert ctx.learned(["gan_ring8"]) == "n/a"  # 2D toy: no IS
+    assert "| gan_ring8 | mlp2d | ring8 | 2 | 0 | n/a |" in ctx.metric_table(["G/modes"], ["gan_ring8"])
 
 
 def test_hparams_table_marks_sources_and_grid(contexts, tiny_params):

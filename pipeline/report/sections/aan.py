@@ -201,8 +201,9 @@ def _quality(ctx: SectionContext, dataset: str, exps: list[str]) -> list[str]:
     means = is_rows["mean"].to_numpy(float)
     if ceiling is not None and np.isfinite(means).any():
         parts.append(f"Best mean G/is here: {fmt(np.nanmax(means))}; real held-out data: "
-                     f"{fmt(ceiling['mean'])}. The verdicts compare the generators with each other at "
-                     f"profile `{ctx.profile}`, whatever their distance to the ceiling.\n")
+                     f"{fmt(ceiling['mean'])}. A claim comparing generators gets a verdict only when "
+                     "every compared group has learned (its mean G/is reaches the quality floor, "
+                     "column `learned`); otherwise it is inconclusive — below the quality floor.\n")
     for m in ("G/is", "G/fid"):
         if m in metrics:
             link = bars_figure(ctx, m, exps, f"bars_{dataset}_{m.replace('/', '_')}", label="variant")

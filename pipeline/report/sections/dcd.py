@@ -60,7 +60,8 @@ def _metric_names(ctx: SectionContext, experiment: str) -> list[str]:
 
 
 def before_after_table(ctx: SectionContext, experiment: str) -> str:
-    """Rows: the sample sets of ``experiment`` and the real-data ceiling; columns: metrics."""
+    """Rows: the sample sets of ``experiment`` (each with whether it learned) and the real-data
+    ceiling; columns: metrics."""
     names = _metric_names(ctx, experiment)
     if not names:
         return ""
@@ -68,12 +69,13 @@ def before_after_table(ctx: SectionContext, experiment: str) -> str:
     for s in SETS:
         cells = [_summary_row(ctx, experiment, f"{s}/{m}") for m in names]
         if any(c is not None for c in cells):
-            rows.append([SET_LABELS[s], *(ctx.stat(c) if c is not None else "" for c in cells)])
+            rows.append([SET_LABELS[s], ctx.learned([experiment], s),
+                         *(ctx.stat(c) if c is not None else "" for c in cells)])
     dataset = ctx.runs_of(experiment)[0].dataset
     ceilings = [ctx.ceiling(dataset, f"G/{m}") for m in names]
     if any(c is not None for c in ceilings):
-        rows.append(["real data (held-out)", *(fmt(c["mean"]) if c is not None else "" for c in ceilings)])
-    return md_table(rows, ["sample set", *names])
+        rows.append(["real data (held-out)", "", *(fmt(c["mean"]) if c is not None else "" for c in ceilings)])
+    return md_table(rows, ["sample set", "learned", *names])
 
 
 def published_table(ctx: SectionContext) -> str:
@@ -86,8 +88,11 @@ def published_table(ctx: SectionContext) -> str:
             for m in ("is", "fid"):
                 row = _summary_row(ctx, exps[0], f"{s}/{m}") if exps else None
                 ours.append(ctx.stat(row) if row is not None else f"not run at `{ctx.profile}`")
-            rows.append([kind, PUBLISHED_LABELS[s], fmt(p_is) or "—", ours[0], fmt(p_fid) or "—", ours[1]])
-    return md_table(rows, ["dataset", "model", "IS (published)", "IS (ours)", "FID (published)", "FID (ours)"])
+            learned = ctx.learned(exps, s) if exps else ""
+            rows.append([kind, PUBLISHED_LABELS[s], learned, fmt(p_is) or "—", ours[0], fmt(p_fid) or "—",
+                         ours[1]])
+    return md_table(rows, ["dataset", "model", "learned (ours)", "IS (published)", "IS (ours)",
+                           "FID (published)", "FID (ours)"])
 
 
 def cost_table(ctx: SectionContext, experiments: Sequence[str]) -> str:
@@ -97,9 +102,10 @@ def cost_table(ctx: SectionContext, experiments: Sequence[str]) -> str:
     for exp in experiments:
         cells = [_summary_row(ctx, exp, m) for m, _ in metrics]
         if any(c is not None for c in cells):
-            rows.append([exp, *(fmt(c["mean"], 3) + (f" ± {fmt(c['std'], 2)}" if c["n"] > 1 else "")
-                               if c is not None else "" for c in cells)])
-    return md_table(rows, ["experiment", *(label for _, label in metrics)]) if rows else ""
+            rows.append([exp, ctx.learned([exp]),
+                         *(fmt(c["mean"], 3) + (f" ± {fmt(c['std'], 2)}" if c["n"] > 1 else "")
+                           if c is not None else "" for c in cells)])
+    return md_table(rows, ["experiment", "learned", *(label for _, label in metrics)]) if rows else ""
 
 
 # --------------------------------------------------------------------------- trajectories

@@ -154,7 +154,8 @@ def optimiser_histograms(ctx: SectionContext, scores: Mapping[str, pd.DataFrame]
     return ctx.figure(fig, "grid_by_optimiser", "I' by the GAN's optimisers and lr (Fig. 3 analogue)")
 
 
-def grid_table(scores: Mapping[str, pd.DataFrame]) -> str:
+def grid_table(ctx: SectionContext, scores: Mapping[str, pd.DataFrame]) -> str:
+    """Runs, failures, whether G learned and I' statistics per model and layer subset."""
     rows = []
     subsets = [("all", None), ("nLayer <= 4", 4), ("nLayer <= 3", 3)]
     for label, rows_all in scores.items():
@@ -165,9 +166,11 @@ def grid_table(scores: Mapping[str, pd.DataFrame]) -> str:
             failed = _failed(sub)
             v = sub["value"].to_numpy(float)[~failed]
             rows.append([label, name, len(sub), int(failed.sum()),
+                         ctx.learned(sub["experiment"].unique(), run_ids=sub["run_id"]),
                          fmt(np.median(v)) if v.size else "", fmt(v.mean()) if v.size else "",
                          fmt(np.quantile(v, 0.9)) if v.size else ""])
-    return md_table(rows, ["model", "subset", "runs", "failed", "median I'", "mean I'", "90th pct I'"])
+    return md_table(rows, ["model", "subset", "runs", "failed", "learned", "median I'", "mean I'",
+                           "90th pct I'"])
 
 
 def margin_figures(ctx: SectionContext, experiment: str) -> str:
@@ -208,9 +211,9 @@ def margin_figures(ctx: SectionContext, experiment: str) -> str:
         ax.legend(fontsize=6)
         fig.tight_layout(pad=0.3)
         parts.append(ctx.figure(fig, "margin_score", "I' against the margin m"))
-        table = [[fmt(m), len(g), int(_failed(g).sum()), stat_text(g["value"].mean(), g["value"].std())]
-                 for m, g in rows.groupby("m")]
-        parts.append(md_table(table, ["m", "runs", "failed", "I' (mean ± std)"]))
+        table = [[fmt(m), len(g), int(_failed(g).sum()), ctx.learned([experiment], run_ids=g["run_id"]),
+                  stat_text(g["value"].mean(), g["value"].std())] for m, g in rows.groupby("m")]
+        parts.append(md_table(table, ["m", "runs", "failed", "learned", "I' (mean ± std)"]))
     return "\n\n".join(parts)
 
 
@@ -237,7 +240,7 @@ def ssl_table(ctx: SectionContext) -> str:
         if data.empty:
             continue
         data["n_labels"] = data["point"].map(lambda p: p.get("hparams.n_labels"))
-        cells = [label]
+        cells = [label, ctx.learned(exps)]
         for k in LABEL_COUNTS:
             v = 100 * data.loc[data["n_labels"] == k, "value"].dropna().to_numpy(float)
             cells.append(stat_text(v.mean(), v.std(ddof=1) if v.size > 1 else None, n=v.size) if v.size else "")
@@ -245,8 +248,8 @@ def ssl_table(ctx: SectionContext) -> str:
     if not rows:
         return ""
     for label, values in PUBLISHED_T2.items():
-        rows.append([label] + [f"{values[k][0]} ± {values[k][1]}" for k in LABEL_COUNTS])
-    return md_table(rows, ["model", *[f"{k} labels: error %" for k in LABEL_COUNTS]])
+        rows.append([label, ""] + [f"{values[k][0]} ± {values[k][1]}" for k in LABEL_COUNTS])
+    return md_table(rows, ["model", "learned", *[f"{k} labels: error %" for k in LABEL_COUNTS]])
 
 
 def theorem1_figure(ctx: SectionContext, experiment: str) -> str:
@@ -288,7 +291,7 @@ def render(ctx: SectionContext) -> str:
 
     scores = _grid_scores(ctx)
     if scores:
-        parts += ["### Grid search (Table 1, Figures 2-3)\n", grid_table(scores), grid_histograms(ctx, scores),
+        parts += ["### Grid search (Table 1, Figures 2-3)\n", grid_table(ctx, scores), grid_histograms(ctx, scores),
                   optimiser_histograms(ctx, scores)]
 
     for exp in _experiments_of(ctx, "margin"):

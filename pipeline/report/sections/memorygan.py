@@ -170,12 +170,13 @@ def _ablation(ctx: SectionContext, kind: str, variants: dict[str, list[str]]) ->
         pub = published.get({"full": "full", "no_em": "-EM", "no_mcgn": "-MCGN", "no_memory": "-Memory"}[v])
         pub_text = stat_text(pub.published, pub.published_err) if pub and pub.published is not None else ""
         ours = ctx.stat(row, with_n=True) if row is not None else "not run"
-        rows.append([LABELS[v], ", ".join(variants.get(v, [])), pub_text, ours])
+        learned = ctx.learned(variants[v]) if v in variants else ""
+        rows.append([LABELS[v], ", ".join(variants.get(v, [])), learned, pub_text, ours])
     dataset = ctx.runs_of(exps[0])[0].dataset if exps else ""
     ceiling = ctx.ceiling(dataset, "G/is") if dataset else None
     if ceiling is not None:
-        rows.append(["real held-out data", "", "", stat_text(ceiling["mean"], ceiling["std"])])
-    parts.append(md_table(rows, ["variant", "experiment", "published IS", "ours G/is"]))
+        rows.append(["real held-out data", "", "", "", stat_text(ceiling["mean"], ceiling["std"])])
+    parts.append(md_table(rows, ["variant", "experiment", "learned", "published IS", "ours G/is"]))
     if result is not None:
         parts.append(f"Claimed order full > -EM > -MCGN > -Memory: **{result.verdict}** ({result.reason}).\n")
     link = bars_figure(ctx, "G/is", exps, f"ablation_{kind}_is", f"G/is per variant, {name}", label="variant")
@@ -202,14 +203,15 @@ def _overhead(ctx: SectionContext) -> list[str]:
     rows = []
     values: dict[str, list[float]] = {}
     for exp in exps:
-        cells = [exp, ctx.runs_of(exp)[0].dataset]
+        cells = [exp, ctx.runs_of(exp)[0].dataset, ctx.learned([exp])]
         for m in TIMING_METRICS:
             row = _summary_row(ctx, [exp], m)
             cells.append(ctx.stat(row, with_n=m == TIMING_METRICS[0]) if row is not None else "")
         rows.append(cells)
         vals = ctx.runs[(ctx.runs["experiment"] == exp) & (ctx.runs["metric"] == TIMING_METRICS[0])]["value"]
         values[exp] = [float(v) for v in vals.dropna()]
-    parts.append(md_table(rows, ["experiment", "dataset", "time ratio", "s/step MemoryGAN", "s/step DCGAN"]))
+    parts.append(md_table(rows, ["experiment", "dataset", "learned", "time ratio", "s/step MemoryGAN",
+                                 "s/step DCGAN"]))
     result = _claim(ctx, OVERHEAD_CLAIM)
     if result is not None:
         parts.append(f"Claim \"less than 10% slower\": **{result.verdict}** ({result.reason}).\n")
