@@ -274,9 +274,16 @@ def write_aggregate(plan: Plan, scores_dir: Path | str, refs_dir: Path | str, ou
     return runs, summary
 
 
+def _without_floor(runs: pd.DataFrame) -> list[str]:
+    """Datasets with a finite real-data IS but no ``real/is_floor`` row."""
+    real = runs[(runs["metric"] == "real/is") & np.isfinite(runs["value"].to_numpy(float))]
+    return sorted(set(real["dataset"]) - set(runs[runs["metric"] == FLOOR_METRIC]["dataset"]))
+
+
 def read_aggregate(directory: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """runs.csv (with timings.csv appended) and summary.csv back as DataFrames (string keys
-    kept as strings)."""
+    kept as strings). A runs.csv written before the quality floor existed is an error: its
+    verdicts would judge generators that have not learned."""
     directory = Path(directory)
     for name in ("runs.csv", "timings.csv", "summary.csv"):
         if not (directory / name).is_file():
@@ -286,6 +293,11 @@ def read_aggregate(directory: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = pd.concat([pd.read_csv(directory / name, dtype=text_cols, keep_default_na=False,
                                   na_values={"value": ["", "NaN", "nan"]}) for name in ("runs.csv", "timings.csv")],
                      ignore_index=True)
+    stale = _without_floor(runs)
+    if stale:
+        raise PipelineError(f"{directory / 'runs.csv'} has no quality floor ({FLOOR_METRIC}) for "
+                            f"{', '.join(stale)}: it predates scoring.quality_floor; rerun "
+                            "`python -m pipeline aggregate`")
     summary = pd.read_csv(directory / "summary.csv", dtype=text_cols, keep_default_na=False,
                           na_values={c: ["", "NaN", "nan"] for c in SUMMARY_COLUMNS[len(GROUP_KEYS):]})
     return runs, summary

@@ -9,6 +9,7 @@ import pytest
 from report_support import build_tree
 
 from pipeline.config import make_plan
+from pipeline.errors import PipelineError
 from pipeline.report import aggregate
 
 
@@ -152,3 +153,13 @@ def test_learned_metrics_of_every_sample_set():
     assert aggregate.learned_metrics(metrics, 6.0) == {"G/learned": 0.0, "pixel/learned": 1.0,
                                                        "latent/learned": 0.0}
     assert aggregate.learned_metrics(metrics, None) == {}
+
+
+def test_a_runs_csv_without_the_quality_floor_is_refused(tmp_path, params):
+    build_tree(tmp_path, params)
+    aggregate.write_aggregate(make_plan(params), tmp_path / "scores", tmp_path / "refs", tmp_path / "agg", 100, 0.9)
+    path = tmp_path / "agg" / "runs.csv"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if "real/is_floor" not in line))  # as written before the floor existed
+    with pytest.raises(PipelineError, match="no quality floor .* for mnist_subset.*python -m pipeline aggregate"):
+        aggregate.read_aggregate(tmp_path / "agg")
