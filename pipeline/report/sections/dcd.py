@@ -88,7 +88,7 @@ def published_table(ctx: SectionContext) -> str:
             for m in ("is", "fid"):
                 row = _summary_row(ctx, exps[0], f"{s}/{m}") if exps else None
                 ours.append(ctx.stat(row) if row is not None else f"not run at `{ctx.profile}`")
-            learned = ctx.learned(exps, s) if exps else ""
+            learned = ctx.learned(exps[:1], s) if exps else ""
             rows.append([kind, PUBLISHED_LABELS[s], learned, fmt(p_is) or "—", ours[0], fmt(p_fid) or "—",
                          ours[1]])
     return md_table(rows, ["dataset", "model", "learned (ours)", "IS (published)", "IS (ours)",
