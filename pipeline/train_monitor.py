@@ -142,17 +142,23 @@ class Monitor:
         hit = first_reached(rows, floor) if floor is not None else None
         eval_s = sum(r["eval_s"] for r in rows)
         return {
-            "eval_every": self.every, "eval_n": self.n, "is_splits": self.splits,
-            "evaluations": len(rows), "eval_s": round(eval_s, 3),
+            "eval_every": self.every,
+            "eval_n": self.n,
+            "is_splits": self.splits,
+            "evaluations": len(rows),
+            "eval_s": round(eval_s, 3),
             "eval_s_mean": round(eval_s / len(rows), 4) if rows else None,
-            "real_is": self.reference.real_is, "floor_fraction": self.reference.floor_fraction,
-            "floor_is": floor, "floor_step": hit["step"] if hit else None,
+            "real_is": self.reference.real_is,
+            "floor_fraction": self.reference.floor_fraction,
+            "floor_is": floor,
+            "floor_step": hit["step"] if hit else None,
             "floor_wall_s": hit["wall_s"] if hit else None,
         }
 
 
-def first_reached(rows: Sequence[Mapping[str, Any]], threshold: float,
-                  key: str = "is") -> Mapping[str, Any] | None:
+def first_reached(
+    rows: Sequence[Mapping[str, Any]], threshold: float, key: str = "is"
+) -> Mapping[str, Any] | None:
     """The first row (in step order) whose ``key`` is at least ``threshold``, else None."""
     for row in sorted(rows, key=lambda r: r["step"]):
         value = row.get(key)

@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 import yaml
+from curve_support import build_mnist_reference, curve_params
 
 from pipeline import checkpoint
 from pipeline.config import make_plan
@@ -19,18 +20,7 @@ from pipeline.errors import ConfigError
 from pipeline.train import train_run
 from pipeline.train_monitor import Monitor, first_reached, load_curve_reference
 
-SCORING = {"bootstrap_samples": 200, "ci_level": 0.95, "n_samples": 200, "is_splits": 4,
-           "kid_subsets": 4, "kid_subset_size": 100, "batch_size": 100,
-           "parzen": {"n_samples": 100, "n_validation": 100},
-           "classifier": {"epochs": 1, "width": 8, "feature_dim": 16}}
 CPU = torch.device("cpu")
-
-
-def curve_params(tiny_params: dict) -> dict:
-    params = copy.deepcopy(tiny_params)
-    params["scoring"] = copy.deepcopy(SCORING)
-    params["experiments"]["gan_mnist"]["train"].update(eval_every=3, eval_n=60)
-    return params
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +28,9 @@ def reference(fetched, tmp_path_factory):
     """refs/mnist_subset of the curve params (a one-epoch classifier)."""
     from conftest import TINY_PARAMS
 
-    from pipeline.metrics.reference import build_reference
-
-    plan = make_plan(curve_params(TINY_PARAMS))
-    out = tmp_path_factory.mktemp("refs") / "mnist_subset"
-    build_reference(plan, "mnist_subset", fetched / "mnist_subset", out, CPU)
-    return out
+    return build_mnist_reference(
+        curve_params(TINY_PARAMS), fetched, tmp_path_factory.mktemp("refs") / "mnist_subset"
+    )
 
 
 def setup(params: dict, experiment: str, fetched, reference):
@@ -79,14 +66,19 @@ def assert_same(a, b, where="model"):
 
 
 def losses(path) -> list[dict]:
-    return [{k: v for k, v in row.items() if k not in ("wall_s", "images_per_s")} for row in read_csv(path)]
+    return [
+        {k: v for k, v in row.items() if k not in ("wall_s", "images_per_s")}
+        for row in read_csv(path)
+    ]
 
 
 def curve_rows(path) -> list[tuple]:
     return [(int(r["step"]), r["is"], r["fid"]) for r in read_csv(path)]
 
 
-def test_eval_rows_at_step_zero_every_k_steps_and_the_last(tiny_params, fetched, reference, tmp_path):
+def test_eval_rows_at_step_zero_every_k_steps_and_the_last(
+    tiny_params, fetched, reference, tmp_path
+):
     run, data, curve = setup(curve_params(tiny_params), "gan_mnist", fetched, reference)
     train_run(run, data, tmp_path / "out", CPU, "t", tmp_path / "ck", curve=curve)
     rows = read_csv(tmp_path / "out/eval_log.csv")
@@ -123,10 +115,13 @@ def ci_experiment(repo, name: str) -> dict:
     return exp
 
 
-@pytest.mark.parametrize("name", ["gan_mnist", "ebgan_grid", "ebgan_grid_gan", "aan_mnist", "memorygan_mnist",
-                                  "dcd_mnist"])
-def test_training_is_bit_identical_with_and_without_the_monitor(tiny_params, fetched, reference, tmp_path,
-                                                                repo, name):
+@pytest.mark.parametrize(
+    "name",
+    ["gan_mnist", "ebgan_grid", "ebgan_grid_gan", "aan_mnist", "memorygan_mnist", "dcd_mnist"],
+)
+def test_training_is_bit_identical_with_and_without_the_monitor(
+    tiny_params, fetched, reference, tmp_path, repo, name
+):
     """Weights, optimiser states, losses and samples of every image model family."""
     params = curve_params(tiny_params)
     params["experiments"] = {name: ci_experiment(repo, name)}
@@ -142,8 +137,9 @@ def test_training_is_bit_identical_with_and_without_the_monitor(tiny_params, fet
         assert off.files == on.files and all(np.array_equal(off[k], on[k]) for k in off.files)
 
 
-def test_resume_after_an_interruption_reproduces_the_eval_rows(tiny_params, fetched, reference, tmp_path,
-                                                               monkeypatch):
+def test_resume_after_an_interruption_reproduces_the_eval_rows(
+    tiny_params, fetched, reference, tmp_path, monkeypatch
+):
     run, data, curve = setup(curve_params(tiny_params), "gan_mnist", fetched, reference)
     train_run(run, data, tmp_path / "full", CPU, "t", tmp_path / "ck_full", curve=curve)
     real_save = checkpoint.save
@@ -182,28 +178,42 @@ def test_the_clocks_exclude_evaluations(tiny_params, fetched, reference, tmp_pat
     assert walls[-1] <= info["wall_s"] < 1.0
 
 
-def test_floor_step_is_the_first_evaluated_step_at_or_above_the_floor(tiny_params, fetched, reference):
+def test_floor_step_is_the_first_evaluated_step_at_or_above_the_floor(
+    tiny_params, fetched, reference
+):
     run, _, curve = setup(curve_params(tiny_params), "gan_mnist", fetched, reference)
-    rows = [{"step": s, "wall_s": s / 10, "is": v, "fid": 1.0, "eval_s": 0.1}
-            for s, v in [(0, 1.0), (3, 4.0), (6, None), (9, 6.0), (12, 5.0)]]
+    rows = [
+        {"step": s, "wall_s": s / 10, "is": v, "fid": 1.0, "eval_s": 0.1}
+        for s, v in [(0, 1.0), (3, 4.0), (6, None), (9, 6.0), (12, 5.0)]
+    ]
     assert first_reached(rows, 5.0)["step"] == 9
     assert first_reached(rows, 4.0)["step"] == 3
     assert first_reached(rows, 7.0) is None
-    at = lambda fraction: Monitor(dataclasses.replace(curve, real_is=10.0, floor_fraction=fraction), run)
+    at = lambda fraction: Monitor(
+        dataclasses.replace(curve, real_is=10.0, floor_fraction=fraction), run
+    )
     summary = at(0.5).summary(rows)
-    assert summary["floor_is"] == 5.0 and summary["floor_step"] == 9 and summary["floor_wall_s"] == 0.9
+    assert (
+        summary["floor_is"] == 5.0 and summary["floor_step"] == 9 and summary["floor_wall_s"] == 0.9
+    )
     assert at(0.65).summary(rows)["floor_step"] is None
-    assert Monitor(dataclasses.replace(curve, real_is=None), run).summary(rows)["floor_step"] is None
+    assert (
+        Monitor(dataclasses.replace(curve, real_is=None), run).summary(rows)["floor_step"] is None
+    )
 
 
 def test_plan_defaults_and_checks(tiny_params):
     plan = make_plan(tiny_params)
     mnist = next(r for r in plan.runs() if r.experiment == "gan_mnist")
     ring = next(r for r in plan.runs() if r.experiment == "gan_ring8")
-    assert mnist.train["eval_every"] == 2 and mnist.train["eval_n"] == 500  # 12 steps: ceil(12 / 10)
+    assert (
+        mnist.train["eval_every"] == 2 and mnist.train["eval_n"] == 500
+    )  # 12 steps: ceil(12 / 10)
     assert mnist.curve and not ring.curve and ring.train["eval_every"] == 0
     run_list = plan.run_list()
-    assert list(run_list["curve_jobs"]) == ["gan_mnist.0"] and list(run_list["plain_jobs"]) == ["gan_ring8.0"]
+    assert list(run_list["curve_jobs"]) == ["gan_mnist.0"] and list(run_list["plain_jobs"]) == [
+        "gan_ring8.0"
+    ]
 
     params = copy.deepcopy(tiny_params)
     params["experiments"]["gan_mnist"]["train"].update(eval_every=5, eval_n=100)

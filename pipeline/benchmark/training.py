@@ -23,6 +23,7 @@ entry point of the bench command), so memory high-water marks do not mix.
 
 from __future__ import annotations
 
+import importlib
 import resource
 import statistics
 import sys
@@ -89,16 +90,19 @@ def open_data(plan: Plan, dataset: str, data_root: Path) -> DataSource:
     return open_dataset(plan.datasets, dataset, folder)
 
 
-def load_reference(model_name: str) -> type:
-    """The reference class of bench/reference/<model>.py (loaded from the repository checkout)."""
+def load_bench_module(name: str) -> Any:
+    """A module of bench/ (e.g. ``bench.public_gan``), loaded from the repository checkout."""
     if not (REPO_ROOT / "bench" / "reference").is_dir():
-        raise ConfigError(f"bench/reference/ is not next to the pipeline package ({REPO_ROOT}); "
+        raise ConfigError(f"bench/ is not next to the pipeline package ({REPO_ROOT}); "
                           "run the benchmark from a clone of the repository")
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from bench.reference import load
+    return importlib.import_module(name)
 
-    return load(model_name)
+
+def load_reference(model_name: str) -> type:
+    """The reference class of bench/reference/<model>.py (loaded from the repository checkout)."""
+    return load_bench_module("bench.reference").load(model_name)
 
 
 def spread(total: int, n: int) -> list[int]:
@@ -116,7 +120,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-class _Ours:
+class TrainerLoop:
     """The trainer's inner loop: draw batch ``step``, ``train_step``, accumulate the logged tensors."""
 
     def __init__(self, model: Any, data: DataSource, per_call: int, seed: int):
@@ -181,7 +185,7 @@ def _open_run(plan: Plan, experiment: str, data_root: Path) -> tuple[Run, torch.
     return run, device, open_data(plan, run.dataset, data_root).to(device)
 
 
-def _build_model(run: Run, data: DataSource, device: torch.device) -> Any:
+def build_model(run: Run, data: DataSource, device: torch.device) -> Any:
     """The run's model exactly as the trainer builds it (hyperparameters, seed)."""
     hp = hparams_lib.build(hparams_class(run.model), run.hparams, f"experiments.{run.experiment}.hparams")
     runtime.seed_everything(run.seed)
@@ -193,13 +197,13 @@ def measure_case(plan: Plan, experiment: str, data_root: Path, round_seconds: fl
     """Measure one experiment's first run (see the module docstring)."""
     run, device, data = _open_run(plan, experiment, data_root)
     baseline_mb = _rss_mb()
-    model = _build_model(run, data, device)
+    model = build_model(run, data, device)
     reference = load_reference(run.model)(model)
     from bench.reference.common import batches
 
     per_call = run.train["batch_size"] * model.batches_per_step
     total = run.train["steps"]
-    ours = _Ours(model, data, per_call, run.seed)
+    ours = TrainerLoop(model, data, per_call, run.seed)
     theirs = _Theirs(reference, batches(data, per_call, run.seed))
 
     probe = spread(total, warmup)
@@ -253,8 +257,8 @@ def measure_compile(plan: Plan, experiment: str, data_root: Path, steps: int = 1
     """``runtime.compile``'s effect on one experiment's training step: eager vs
     ``torch.compile``d networks, and the one-off compilation time."""
     run, device, data = _open_run(plan, experiment, data_root)
-    model = _build_model(run, data, device)
-    ours = _Ours(model, data, run.train["batch_size"] * model.batches_per_step, run.seed)
+    model = build_model(run, data, device)
+    ours = TrainerLoop(model, data, run.train["batch_size"] * model.batches_per_step, run.seed)
     schedule = spread(run.train["steps"], steps)
     _timed(ours, schedule[:3], device)
     eager = _timed(ours, schedule, device) / len(schedule)

@@ -5,9 +5,11 @@ model and dataset of the params file: ours vs the plain reference), ``compile``
 (``runtime.compile`` on the first training case),
 ``metrics`` (feature extraction and scoring vs torch-fidelity), ``workflow``
 (no-op ``dvc repro``, ``snakemake -n``), ``scaling`` (batch size, image size,
-memory size), ``projection`` (the paper profile's cost on one GPU) and
-``end_to_end`` (``dvc repro`` of the default profile in a fresh copy, about ten
-minutes; also ``--end-to-end``). Sections not measured in a call keep their
+memory size), ``projection`` (the paper profile's cost on one GPU),
+``time_to_quality`` (seconds of training for gan_mnist and a plain public-style recipe to
+reach IS 5 and IS 7, 2 threads; up to ``--quality-budget`` seconds per recipe plus
+evaluations) and ``end_to_end`` (``dvc repro`` of the default profile in a fresh copy,
+about ten minutes; also ``--end-to-end``). Sections not measured in a call keep their
 previous results in bench.json, each with its own date.
 """
 
@@ -24,8 +26,10 @@ from typing import Any
 from pipeline.config import PROFILES_DIR, load_params, make_plan
 from pipeline.errors import ConfigError
 
-SECTIONS = ("training", "compile", "metrics", "workflow", "scaling", "projection", "end_to_end")
-DEFAULT_SECTIONS = SECTIONS[:5]  # projection (~5 min) and end_to_end (~10 min) on request
+SECTIONS = ("training", "compile", "metrics", "workflow", "scaling", "projection",
+            "time_to_quality", "end_to_end")
+# on request: projection (~5 min), time_to_quality (~5 min), end_to_end (~10 min)
+DEFAULT_SECTIONS = SECTIONS[:5]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round-seconds", type=float, default=1.5, help="length of one timed round per case")
     p.add_argument("--rounds", type=int, default=3, help="alternating timed rounds per case")
     p.add_argument("--gpu-tflops", default="10,50", help="assumed sustained GPU rates for the projection")
+    p.add_argument("--quality-budget", type=float, default=120.0,
+                   help="time_to_quality: seconds of training per recipe at most")
+    p.add_argument("--quality-every", type=float, default=2.0,
+                   help="time_to_quality: seconds of training between evaluations")
+    p.add_argument("--quality-steps", type=int, default=10**9,
+                   help="time_to_quality: training steps per recipe at most")
 
 
 def _sections(args: argparse.Namespace) -> list[str]:
@@ -88,6 +98,14 @@ def _measure_scoring(params: dict, data: str, refs: str) -> dict:
     return measure_scoring(plan, open_data(plan, image[0], Path(data)), Path(refs))
 
 
+def _measure_quality(params: dict, data: str, refs: str, every_s: float, budget_s: float,
+                     max_steps: int) -> dict:
+    from pipeline.benchmark.quality import measure_time_to_quality
+
+    return measure_time_to_quality(make_plan(params), Path(data), Path(refs), every_s, budget_s,
+                                   max_steps)
+
+
 def _training(params: dict, args: argparse.Namespace) -> dict[str, Any]:
     from pipeline.benchmark.isolate import in_fresh_process
     from pipeline.benchmark.training import cases
@@ -119,6 +137,9 @@ def _measure(section: str, params: dict, args: argparse.Namespace) -> dict[str, 
         return {"noop_dvc_repro": workflow.noop_dvc_repro(root), "snakemake_dry_run": workflow.snakemake_dry_run(root)}
     if section == "scaling":
         return {"axes": scaling.measure_axes()}
+    if section == "time_to_quality":
+        return in_fresh_process(_measure_quality, params, args.data, args.refs, args.quality_every,
+                                args.quality_budget, args.quality_steps)
     if section == "projection":
         rates = [float(t) for t in args.gpu_tflops.split(",") if t]
         return scaling.project_paper(PROFILES_DIR / "paper.yaml", rates)

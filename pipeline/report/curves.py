@@ -35,8 +35,9 @@ def read_eval_log(folder: Path | None) -> pd.DataFrame | None:
     return pd.read_csv(path)
 
 
-def _curves(ctx: SectionContext,
-            experiment: str) -> Iterator[tuple[Run, pd.DataFrame, dict[str, Any]]]:
+def _curves(
+    ctx: SectionContext, experiment: str
+) -> Iterator[tuple[Run, pd.DataFrame, dict[str, Any]]]:
     for run in ctx.runs_of(experiment):
         log = read_eval_log(ctx.run_dir(run.id))
         if log is not None:
@@ -58,22 +59,35 @@ def _experiment_curves(ctx: SectionContext, experiment: str) -> tuple[str, list[
     info = next((c for _, _, c in found if c), {})
     dataset = runs[0].dataset
     extractor = extractor_name(ctx.plan.datasets[dataset].kind)
-    fig = figures.learning_curves({r.name: log for r, log, _ in found}, info.get("floor_is"),
-                                  info.get("real_is"), title=f"{experiment} ({dataset})")
-    floor = (f"; dashed: the quality floor ({fmt(info.get('floor_fraction'), 3)} × the real "
-             f"held-out IS = {fmt(info.get('floor_is'), 3)}), dotted: the real held-out IS"
-             if info else "")
-    caption = (f"{experiment} on {dataset}, {_seeds_text(runs)}: IS and FID ({extractor}) of "
-               f"{info.get('eval_n', '?')} samples of G from a fixed latent draw, every "
-               f"{info.get('eval_every', '?')} training steps{floor}.")
+    fig = figures.learning_curves(
+        {r.name: log for r, log, _ in found},
+        info.get("floor_is"),
+        info.get("real_is"),
+        title=f"{experiment} ({dataset})",
+    )
+    floor = (
+        f"; dashed: the quality floor ({fmt(info.get('floor_fraction'), 3)} × the real "
+        f"held-out IS = {fmt(info.get('floor_is'), 3)}), dotted: the real held-out IS"
+        if info
+        else ""
+    )
+    caption = (
+        f"{experiment} on {dataset}, {_seeds_text(runs)}: IS and FID ({extractor}) of "
+        f"{info.get('eval_n', '?')} samples of G from a fixed latent draw, every "
+        f"{info.get('eval_every', '?')} training steps{floor}."
+    )
     link = ctx.figure(fig, f"{experiment}_learning", caption)
     reached = [(r.name, c.get("floor_step"), c.get("floor_wall_s")) for r, _, c in found]
     hits = [x for x in reached if x[1] is not None]
     eval_s = [c.get("eval_s_mean") for _, _, c in found if c.get("eval_s_mean") is not None]
-    row = [experiment, dataset, f"{len(hits)}/{len(found)}",
-           ", ".join(f"{name}: {step}" for name, step, _ in hits) or "—",
-           ", ".join(f"{name}: {fmt(s, 3)}" for name, _, s in hits) or "—",
-           fmt(sum(eval_s) / len(eval_s), 3) if eval_s else ""]
+    row = [
+        experiment,
+        dataset,
+        f"{len(hits)}/{len(found)}",
+        ", ".join(f"{name}: {step}" for name, step, _ in hits) or "—",
+        ", ".join(f"{name}: {fmt(s, 3)}" for name, _, s in hits) or "—",
+        fmt(sum(eval_s) / len(eval_s), 3) if eval_s else "",
+    ]
     return f"{link}\n\n_{caption}_\n", row
 
 
@@ -82,14 +96,29 @@ def curve_section(ctx: SectionContext) -> str:
     drawn = [c for c in (_experiment_curves(ctx, exp) for exp in ctx.experiments()) if c]
     if not drawn:
         return ""
-    table = md_table([row for _, row in drawn],
-                     ["experiment", "dataset", "runs at the floor", "first step at the floor",
-                      "seconds of training to the floor", "seconds per evaluation"])
-    return "\n".join(["### Learning curves\n",
-                      ("IS and FID of each run's generator measured during training (evaluation "
-                       "time excluded from training time). A run reaches the quality floor at the "
-                       "first evaluated step whose IS is at least the floor.\n"),
-                      *[figure for figure, _ in drawn], table])
+    table = md_table(
+        [row for _, row in drawn],
+        [
+            "experiment",
+            "dataset",
+            "runs at the floor",
+            "first step at the floor",
+            "seconds of training to the floor",
+            "seconds per evaluation",
+        ],
+    )
+    return "\n".join(
+        [
+            "### Learning curves\n",
+            (
+                "IS and FID of each run's generator measured during training (evaluation "
+                "time excluded from training time). A run reaches the quality floor at the "
+                "first evaluated step whose IS is at least the floor.\n"
+            ),
+            *[figure for figure, _ in drawn],
+            table,
+        ]
+    )
 
 
 def write_curve_csvs(plan: Plan, runs_root: Path, plots_dir: Path) -> list[Path]:
@@ -97,8 +126,12 @@ def write_curve_csvs(plan: Plan, runs_root: Path, plots_dir: Path) -> list[Path]
     experiment's runs at every evaluated step."""
     written = []
     for exp in dict.fromkeys(j.experiment for j in plan.jobs):
-        folders = [runs_root / Path(job.out).relative_to("runs") / run.name
-                   for job in plan.jobs if job.experiment == exp for run in job.runs]
+        folders = [
+            runs_root / Path(job.out).relative_to("runs") / run.name
+            for job in plan.jobs
+            if job.experiment == exp
+            for run in job.runs
+        ]
         frames = [log for log in map(read_eval_log, folders) if log is not None]
         if not frames:
             continue

@@ -13,8 +13,9 @@ from report_support import build_tree
 from pipeline.config import make_plan
 from pipeline.report import aggregate, figures, render
 
-ROWS = ("step,wall_s,is,fid,eval_s\n0,0.0,1.0,300.0,0.2\n6,1.5,{mid},80.0,0.2\n"
-        "12,3.0,{end},40.0,0.2\n")
+ROWS = (
+    "step,wall_s,is,fid,eval_s\n0,0.0,1.0,300.0,0.2\n6,1.5,{mid},80.0,0.2\n12,3.0,{end},40.0,0.2\n"
+)
 
 
 def add_curves(root, params) -> None:
@@ -29,10 +30,16 @@ def add_curves(root, params) -> None:
             (folder / "eval_log.csv").write_text(ROWS.format(mid=mid, end=end))
             info = json.loads((folder / "train.json").read_text())
             reached = run.seed == 3
-            info["curve"] = {"eval_every": 6, "eval_n": 500, "eval_s_mean": 0.2, "real_is": 9.5,
-                             "floor_fraction": 0.65, "floor_is": 6.175,
-                             "floor_step": 6 if reached else None,
-                             "floor_wall_s": 1.5 if reached else None}
+            info["curve"] = {
+                "eval_every": 6,
+                "eval_n": 500,
+                "eval_s_mean": 0.2,
+                "real_is": 9.5,
+                "floor_fraction": 0.65,
+                "floor_is": 6.175,
+                "floor_step": 6 if reached else None,
+                "floor_wall_s": 1.5 if reached else None,
+            }
             (folder / "train.json").write_text(json.dumps(info))
 
 
@@ -45,7 +52,9 @@ def report(tmp_path_factory):
     add_curves(root, params)
     plan = make_plan(params)
     reports = root / "reports"
-    aggregate.write_aggregate(plan, root / "scores", root / "refs", reports / "aggregate", 200, 0.95)
+    aggregate.write_aggregate(
+        plan, root / "scores", root / "refs", reports / "aggregate", 200, 0.95
+    )
     render.build_report(plan, reports / "aggregate", root / "runs", root / "refs", reports)
     return reports
 
