@@ -89,9 +89,10 @@ the group's runs is below the floor of their dataset, ``real/is_floor`` of the
 aggregate (``scoring.quality_floor`` x the real held-out IS, per dataset
 ``scoring.quality_floor_overrides``). No comparison is then made: the reason
 names each group below the floor, *below the quality floor (IS 1.02 < 5.98 for
-A)*. Exempt: published constants, real-data groups (``real/...`` metrics), and
+A)*. Exempt: published constants, real-data groups (``real/...`` metrics),
 groups that are not applicable (no IS for that set, e.g. 2D toys, or a dataset
-without a floor). The rule applies after *not run* and the ``MIN_VALUES`` rule.
+without a floor), and claims marked ``quality_floor: false``, which are not about
+what the generator draws (a training-time ratio, a classifier's test error). The rule applies after *not run* and the ``MIN_VALUES`` rule.
 
 Below the floor is deliberately not a fifth verdict: it *is* inconclusive (the
 data cannot decide the claim), and every count of inconclusive claims must
@@ -130,7 +131,7 @@ TESTS: dict[str, tuple[int, int | None]] = {  # test -> (min groups, max groups)
 }
 CLAIM_KEYS = {
     "id", "source", "statement", "test", "metric", "groups", "profiles", "tolerance", "rel_tolerance",
-    "target", "factor", "paired", "unit_scale", "note",
+    "target", "factor", "paired", "unit_scale", "note", "quality_floor",
 }
 GROUP_KEYS = {"label", "select", "value", "metric", "published", "published_err"}
 SELECT_KEYS = {"paper", "experiment", "model", "variant", "dataset", "dataset_kind", "config", "seed", "grid"}
@@ -178,6 +179,7 @@ class Claim:
     paired: bool = False
     unit_scale: float = 1.0
     note: str = ""
+    quality_floor: bool = True
 
     def metric_of(self, group: Group) -> str | None:
         return group.metric or self.metric
@@ -299,6 +301,9 @@ def parse_claim(raw: Any, paper: str, where: str) -> Claim:
         raise ClaimError(f"{w}.paired = {paired!r}: expected true or false")
     if paired and any(g.constant for g in groups):
         raise ClaimError(f"{w}: paired needs two select groups")
+    quality_floor = raw.get("quality_floor", True)
+    if not isinstance(quality_floor, bool):
+        raise ClaimError(f"{w}.quality_floor = {quality_floor!r}: expected true or false")
     return Claim(
         id=cid,
         paper=paper,
@@ -316,6 +321,7 @@ def parse_claim(raw: Any, paper: str, where: str) -> Claim:
         paired=paired,
         unit_scale=_number(raw.get("unit_scale", 1.0), f"{w}.unit_scale", positive=True),
         note=str(raw.get("note", "")),
+        quality_floor=quality_floor,
     )
 
 
@@ -594,7 +600,7 @@ def evaluate_claim(claim: Claim, runs: Any, settings: Settings) -> ClaimResult:
             result.verdict = "inconclusive"
             result.reason = f"fewer than {MIN_VALUES} finite values for {', '.join(thin)}"
             return result
-        result.below_floor = below_floor(claim, runs)
+        result.below_floor = below_floor(claim, runs) if claim.quality_floor else []
         if result.below_floor:
             result.verdict = "inconclusive"
             result.reason = f"{BELOW_FLOOR} (" + "; ".join(

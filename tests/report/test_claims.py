@@ -278,6 +278,17 @@ def test_run_metrics_are_judged_on_the_main_set_g():
     assert C.evaluate_claim(c, learned, SETTINGS).verdict == "holds"
 
 
+def test_claims_not_about_samples_opt_out_of_the_floor():
+    """A timing ratio or a classifier's error is judged whatever the generators draw."""
+    gaps = rows("a", "run/test_error", [0.1, 0.11, 0.12]) + rows("b", "run/test_error", [0.3, 0.31, 0.32])
+    noise = table(gaps, rows("a", "G/is", NOISE_A), rows("b", "G/is", NOISE_B), floor_rows())
+    assert C.evaluate_claim(claim(test="less", metric="run/test_error"), noise, SETTINGS).below_floor
+    opted_out = C.evaluate_claim(claim(test="less", metric="run/test_error", quality_floor=False), noise, SETTINGS)
+    assert opted_out.verdict == "holds" and not opted_out.below_floor
+    with pytest.raises(C.ClaimError, match="quality_floor"):
+        claim(quality_floor="no")
+
+
 def test_exempt_groups_constants_real_data_and_not_applicable():
     # a published constant is never below the floor; the run group decides
     with_constant = claim(test="order", profiles=["smoke"],
