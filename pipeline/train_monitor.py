@@ -125,14 +125,13 @@ class Monitor:
         are not finite or the model has no set G); ``eval_s`` the seconds it took."""
         _sync(self.ctx.device)
         start = time.perf_counter()
-        with isolated(model.nets):
-            sets = model.generate(self.n, torch.Generator().manual_seed(self.seed))
-        images = sets.get(MAIN_SET)
         values: dict[str, float | None] = dict.fromkeys(CURVE_METRICS)
-        if images is not None and bool(torch.isfinite(images).all()):
-            samples = to_uint8(images.detach().float().cpu()).numpy()
-            scores = scoring.score_set(samples, CURVE_METRICS, self.ctx)
-            values = {k: scoring.json_safe(scores[k]) for k in CURVE_METRICS}
+        with isolated(model.nets):
+            images = model.generate(self.n, torch.Generator().manual_seed(self.seed)).get(MAIN_SET)
+            if images is not None and bool(torch.isfinite(images).all()):
+                samples = to_uint8(images.detach().float().cpu()).numpy()
+                scores = scoring.score_set(samples, CURVE_METRICS, self.ctx)
+                values = {k: scoring.json_safe(scores[k]) for k in CURVE_METRICS}
         _sync(self.ctx.device)
         return {**values, "eval_s": time.perf_counter() - start}
 

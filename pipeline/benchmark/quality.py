@@ -102,7 +102,7 @@ def measure_time_to_quality(
     data_root: Path,
     refs_root: Path,
     every_s: float = 2.0,
-    budget_s: float = 120.0,
+    budget_s: float = 300.0,
     max_steps: int = 10**9,
     thresholds: Sequence[float] = THRESHOLDS,
 ) -> dict[str, Any]:
