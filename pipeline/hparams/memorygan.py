@@ -49,6 +49,11 @@ class MemoryGANHParams:
     memory_size: int = hp(4096, "code", gt=0, note="N slots")
     key_dim: int = hp(256, "code", gt=0, note="d; also the query dimension of the inference net")
     top_k: int = hp(128, "code", gt=0, note="slots read per query (Eq. 3) and updated by EM")
+    read: Literal["top_k", "all"] = hp(
+        "top_k",
+        "code",
+        note="top_k: D(x) over the top-k slots (Eq. 3); all: over every slot (Eq. 2, exact)",
+    )
     kappa: float = hp(1.0, "code", gt=0, note="vMF concentration")
     alpha: float = hp(0.5, "code", gt=0, le=1, note="histogram decay of the incremental EM")
     beta: float = hp(1e-8, "code", gt=0, note="prior smoothing: p(i) ∝ h_i + beta")

@@ -170,6 +170,7 @@ class MemoryGAN(Model):
                 em_form=hp.em_form,
                 rule=hp.memory_update,
                 correct_in_top=hp.correct_in_top,
+                read_all=hp.read == "all",
             ).to(device)
         self.optimizers = {
             k: adam(self.nets[k].parameters(), hp.lr, hp.adam_betas)

@@ -13,9 +13,13 @@ Reading (queries ``q`` are unit vectors):
 
 - Eq. 1: p(i | q) ∝ p(q | i) p(i) with p(q | i) ∝ exp(κ K_i·q) and
   p(i) = (h_i + β) / Σ_j (h_j + β).
-- Eq. 3: only the top-k slots by p(i | q) are kept and the posterior is
-  renormalised over them.
-- Eq. 4: D(x) = Σ_{i in top-k} p(i | q) v_i. Gradients flow into q only;
+- Eq. 2: D(x) = Σ_i p(i | q) v_i over every slot (``read_all``). Then D(x) is a sigmoid of
+  log Σ_{v_i=1} p(i | q) - log Σ_{v_i=0} p(i | q), strictly inside (0, 1) while both
+  labels hold histogram mass, and its gradient reaches every query.
+- Eq. 3: otherwise only the top-k slots by p(i | q) are kept and the posterior is
+  renormalised over them (the paper's approximation for large N [paper, code]). A query whose read slots all carry one label then gets
+  D(x) exactly 0 or 1 and, after the clip, no gradient at all.
+- Eq. 4: D(x) = Σ_{i read} p(i | q) v_i. Gradients flow into q only;
   keys, histogram and the top-k choice are constants.
 
 Writing one training increment with queries q_b and labels y_b (Sec. 3.1.2):
@@ -93,12 +97,14 @@ class Memory(nn.Module):
         em_form: str = "paper",
         rule: str = "em",
         correct_in_top: int = 1,
+        read_all: bool = False,
     ):
         super().__init__()
         if not 1 <= correct_in_top <= top_k <= size:
             raise ValueError(
                 f"need 1 <= correct_in_top <= top_k <= size, got {correct_in_top}, {top_k}, {size}"
             )
+        self.read_all = read_all
         if em_form not in ("paper", "code") or rule not in ("em", "lifelong"):
             raise ValueError(f"unknown em_form {em_form!r} or rule {rule!r}")
         self.size, self.key_dim, self.top_k = size, key_dim, top_k
@@ -138,7 +144,10 @@ class Memory(nn.Module):
         return idx, torch.softmax(logits, dim=1)
 
     def forward(self, q: torch.Tensor) -> torch.Tensor:
-        """Eq. 4: D(x) = Σ_{i in top-k} p(i | q) v_i, shape (B,)."""
+        """Eq. 4: D(x) = Σ_{i read} p(i | q) v_i, shape (B,); over every slot (Eq. 2) with
+        ``read_all``, over the top-k slots (Eq. 3) otherwise."""
+        if self.read_all:
+            return (torch.softmax(self.log_joint(q), dim=1) * self.values).sum(1)
         idx, post = self.posterior_topk(q)
         return (post * self.values[idx]).sum(1)
 

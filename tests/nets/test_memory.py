@@ -50,6 +50,19 @@ def test_posterior_and_output_eq_1_to_4():
     assert m3(q).item() == pytest.approx((E + 1 / E) / (E + 2 + 1 / E), rel=1e-5)
 
 
+def test_read_all_is_eq_2_and_keeps_a_gradient_where_the_top_k_read_has_none():
+    # q = (1, 0): its top-2 slots (0 and 1) are both fake, so Eq. 3 gives D = 0 exactly
+    keys, values, hist = [[1, 0], [0.8, 0.6], [-1, 0], [0, -1]], [0, 0, 1, 1], [1, 1, 1, 1]
+    q = torch.tensor([[1.0, 0.0]], requires_grad=True)
+    top = make(keys, values, hist, top_k=2, beta=1e-12)
+    assert top(q).item() == 0.0
+    assert torch.autograd.grad(top(q).sum(), q)[0].abs().sum() == 0
+    full = make(keys, values, hist, top_k=2, beta=1e-12, read_all=True)
+    joint = [E, math.exp(0.8), 1 / E, 1.0]
+    assert full(q).item() == pytest.approx((joint[2] + joint[3]) / sum(joint), rel=1e-5)
+    assert torch.autograd.grad(full(q).sum(), q)[0].abs().sum() > 0
+
+
 def test_kappa_scales_the_likelihood():
     m = make([[1, 0], [0, 1]], [1, 0], [1, 1], top_k=2, kappa=3.0, beta=1e-12)
     d = m(torch.tensor([[1.0, 0.0]])).item()
