@@ -4,10 +4,12 @@ figure arrays (latent grid, perplexity), overhead measurement, state round trip.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
+from pipeline.config import load_params
 from pipeline.data.sources import DataSpec, TensorSource
 from pipeline.errors import ConfigError
 from pipeline.hparams import build
@@ -272,3 +274,24 @@ def test_cifar10_settings_match_the_paper_parameter_count():
     hp = {"arch": "resnet", "output": "tanh", "z_dim": 16, "memory_size": 16384, "key_dim": 512, "top_k": 256}
     counts = MemoryGAN(build(MemoryGANHParams, hp, "hp"), data, torch.device("cpu")).parameter_count()
     assert counts["G"] + counts["D"] == pytest.approx(4_128_000, rel=0.01)
+
+
+@pytest.mark.parametrize("experiment", ["memorygan_full", "memorygan_no_em", "memorygan_no_mcgn"])
+def test_default_profile_memory_d_gives_both_players_a_gradient(experiment):
+    """The issue's regression: with the default profile's memory settings, on a small fixed
+    batch, D's loss falls and G's adversarial loss has a non-zero gradient for most fakes.
+    With the top-k read (Eq. 3) of a small memory the clipped D(x) is exactly 0 or 1 for
+    almost every fake, whose gradient is then exactly zero."""
+    hparams = load_params(Path(__file__).parents[2] / "params.yaml")["experiments"][experiment][
+        "hparams"
+    ]
+    data = source((1, 40, 40), n=16)
+    m = model(data, **{k: v for k, v in hparams.items() if k != "overhead_steps"})
+    x, y = data.batch(0, 16, 0)
+    losses = [float(m.train_step(x, y, step)["loss_d"]) for step in range(40)]
+    assert sum(losses[-5:]) < sum(losses[:5])
+    z, keys = m._latent(16)
+    fake = m._fake(z, keys).detach().requires_grad_(True)
+    loss_g = m.generator_adversarial_loss(*m._discriminate(fake)[:2])
+    (grad,) = torch.autograd.grad(loss_g, fake)
+    assert (grad.flatten(1).abs().sum(1) > 0).float().mean() >= 0.9
