@@ -45,9 +45,11 @@ def _curves(
 
 
 def _seeds_text(runs: list[Run]) -> str:
-    seeds = ", ".join(str(s) for s in sorted({r.seed for r in runs}))
+    """``seeds 0, 1, 2`` or ``12 grid configurations x seed 0``."""
+    seeds = sorted({r.seed for r in runs})
+    text = ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
     configs = len({r.config_index for r in runs})
-    return f"seeds {seeds}" + (f", {configs} grid configurations" if configs > 1 else "")
+    return f"{configs} grid configurations × {text}" if configs > 1 else text
 
 
 def _experiment_curves(ctx: SectionContext, experiment: str) -> tuple[str, list[Any]] | None:

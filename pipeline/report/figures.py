@@ -169,9 +169,9 @@ def training_curves(logs: Mapping[str, pd.DataFrame], title: str = "", columns: 
 
 def learning_curves(logs: Mapping[str, pd.DataFrame], floor: float | None = None,
                     real_is: float | None = None, title: str = "", max_legend: int = 8) -> Figure:
-    """IS (left) and FID (right, log scale) against the training step, one line per run
-    (label -> eval_log.csv frame); dashed: the quality floor, dotted: the real data's IS.
-    Runs beyond ``max_legend`` are drawn but not listed in the legend."""
+    """IS (left) and FID (right; log scale when it spans a factor 10) against the training
+    step, one line per run (label -> eval_log.csv frame); dashed: the quality floor, dotted:
+    the real data's IS. Runs beyond ``max_legend`` are drawn but not listed in the legend."""
     frames = {k: v for k, v in logs.items() if not v.empty and "step" in v}
     fig, (ax_is, ax_fid) = plt.subplots(1, 2, figsize=(6.4, 2.6), layout="constrained")
     for i, (label, log) in enumerate(frames.items()):
@@ -182,9 +182,9 @@ def learning_curves(logs: Mapping[str, pd.DataFrame], floor: float | None = None
         ax_is.axhline(floor, ls="--", c="tab:red", lw=1, label=f"quality floor {floor:.3g}")
     if real_is is not None and math.isfinite(real_is):
         ax_is.axhline(real_is, ls=":", c="0.3", lw=1, label=f"real data {real_is:.3g}")
-    fids = pd.concat([f["fid"] for f in frames.values()]) if frames else pd.Series(dtype=float)
-    if (fids.dropna() > 0).any():
-        ax_fid.set_yscale("log")
+    fids = pd.concat([f["fid"] for f in frames.values()]).dropna() if frames else pd.Series()
+    if len(fids) and fids.min() > 0 and fids.max() >= 10 * fids.min():
+        ax_fid.set_yscale("log")  # FID falls by orders of magnitude while G learns
     for ax, name in ((ax_is, "IS"), (ax_fid, "FID")):
         ax.set_xlabel("training step", fontsize=7)
         ax.set_ylabel(name, fontsize=7)

@@ -14,7 +14,7 @@ from pipeline.config import make_plan
 from pipeline.report import aggregate, figures, render
 
 ROWS = (
-    "step,wall_s,is,fid,eval_s\n0,0.0,1.0,300.0,0.2\n6,1.5,{mid},80.0,0.2\n12,3.0,{end},40.0,0.2\n"
+    "step,wall_s,is,fid,eval_s\n0,0.0,1.0,300.0,0.2\n6,1.5,{mid},80.0,0.2\n12,3.0,{end},20.0,0.2\n"
 )
 
 
@@ -85,5 +85,7 @@ def test_learning_curves_figure_has_is_and_fid_panels_with_reference_lines():
     fig = figures.learning_curves({"s0": log, "s1": log}, floor=6.0, real_is=9.0, title="t")
     ax_is, ax_fid = fig.axes[:2]
     assert len(ax_is.lines) == 4 and len(ax_fid.lines) == 2  # two runs + floor + real IS
-    assert ax_fid.get_yscale() == "log"
+    assert ax_fid.get_yscale() == "log"  # FID 300 -> 20
+    narrow = log.assign(fid=[300.0, 250.0, 200.0])
+    assert figures.learning_curves({"s0": narrow}).axes[1].get_yscale() == "linear"
     assert {line.get_ydata()[0] for line in ax_is.lines[2:]} == {6.0, 9.0}
