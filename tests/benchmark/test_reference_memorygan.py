@@ -8,7 +8,8 @@ The full MCGN cases drop the query layer's batch norm: fakes of an untrained G a
 near-identical, some channels before the query layer then have the same LeakyReLU
 sign pattern in every fake and the query batch norm cancels their BN-shift gradient
 exactly; the rounding noise left there is amplified by Adam to lr-sized steps that
-differ between fused and loop Adam (the -EM / -MCGN cases keep the batch norm)."""
+differ between fused and loop Adam (the -EM / -MCGN cases keep the batch norm).
+``full-read-all`` is the smoke profile's read: a top-4 EM, D(x) over every slot (Eq. 2)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def images_16():
 CASES = {
     "full": (affine, {**TINY, "query_batchnorm": False}, 8, 4),
     "-EM": (affine, {**TINY, "memory_update": "lifelong"}, 8, 4),
+    "full-read-all": (affine, {**TINY, "query_batchnorm": False, "top_k": 4, "read": "all", "kappa": 5.0}, 8, 4),
     "-MCGN": (affine, {**TINY, "generator": "plain"}, 8, 4),
     "-Memory": (affine, {**TINY, "generator": "plain", "discriminator": "plain"}, 8, 4),
     "full-augment-decay-g-update-mse": (
