@@ -2,7 +2,9 @@
 
 Discriminative memory network (DMN, Sec. 3.1): an inference network maps x to
 a query q = normalise(f(x)); the memory (:mod:`pipeline.nets.memory`) gives
-D(x) = Σ_{top-k} p(i | q) v_i (Eq. 1-4). Memory-conditional generator (MCGN,
+D(x) = Σ_{top-k} p(i | q) v_i (Eq. 1, 3, 4), or the exact Σ_i p(i | q) v_i over every
+slot (Eq. 2, ``read: all``), which keeps a gradient for fakes whose top-k slots are all
+fake (Eq. 3 gives them D(x) = 0 exactly, clipped to eps with zero gradient). Memory-conditional generator (MCGN,
 Sec. 3.2): a slot c is drawn with probability ∝ h_c v_c and G sees
 concat(z, K_c), z ~ U(-1, 1)^z_dim [code].
 
