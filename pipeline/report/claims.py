@@ -33,7 +33,8 @@ Group keys: ``label`` (required); ``select`` (a mapping of row filters) or
 ``value`` (a published constant we do not run, e.g. a baseline's number, in
 published units); optional ``metric`` (overrides the claim's, e.g. ``pixel/is``
 vs ``G/is`` for two sample sets of the same runs, or ``real/is`` for the
-real-data ceiling), ``published``, ``published_err``.
+real-data ceiling), ``published``, ``published_err``, ``floor_share`` (a grid's
+group: learned when this share of its runs clear the quality floor, see below).
 
 Selector keys (a scalar matches equal values, a list matches any of them):
 ``paper``, ``experiment``, ``model``, ``variant``, ``dataset``, ``dataset_kind``
@@ -133,7 +134,7 @@ CLAIM_KEYS = {
     "id", "source", "statement", "test", "metric", "groups", "profiles", "tolerance", "rel_tolerance",
     "target", "factor", "paired", "unit_scale", "note", "quality_floor",
 }
-GROUP_KEYS = {"label", "select", "value", "metric", "published", "published_err"}
+GROUP_KEYS = {"label", "select", "value", "metric", "published", "published_err", "floor_share"}
 SELECT_KEYS = {"paper", "experiment", "model", "variant", "dataset", "dataset_kind", "config", "seed", "grid"}
 VERDICTS = ("holds", "fails", "inconclusive", "not run")
 MIN_VALUES = 2  # [ours] fewer finite values than this per group: no interval, inconclusive
@@ -156,6 +157,7 @@ class Group:
     metric: str | None = None
     published: float | None = None
     published_err: float | None = None
+    floor_share: float | None = None
 
     @property
     def constant(self) -> bool:
@@ -233,7 +235,15 @@ def _group(raw: Any, where: str) -> Group:
         published=_number(raw["published"], f"{where}.published") if "published" in raw else None,
         published_err=_number(raw["published_err"], f"{where}.published_err", nonneg=True)
         if "published_err" in raw else None,
+        floor_share=_share(raw["floor_share"], f"{where}.floor_share") if "floor_share" in raw else None,
     )
+
+
+def _share(value: Any, where: str) -> float:
+    share = _number(value, where, positive=True)
+    if share > 1:
+        raise ClaimError(f"{where} = {value!r}: a share of runs, in (0, 1]")
+    return share
 
 
 def parse_claim(raw: Any, paper: str, where: str) -> Claim:
@@ -569,7 +579,7 @@ def below_floor(claim: Claim, runs: Any) -> list[tuple[str, floor.SetFloor]]:
         if set_name is None:
             continue
         rows = select_rows(runs, group.select or {}, None)
-        standing = floor.statuses(runs, floor_of, rows["run_id"].unique(), set_name)
+        standing = floor.statuses(runs, floor_of, rows["run_id"].unique(), set_name, group.floor_share)
         spans = len(standing) > 1
         out += [(f"{label} on {s.dataset}" if spans else label, s) for s in standing if not s.learned]
     return out

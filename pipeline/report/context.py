@@ -47,6 +47,7 @@ import pandas as pd
 
 from pipeline.config import Plan, Run
 from pipeline.report import floor
+from pipeline.report.aggregate import LEARNED
 from pipeline.report.claims import ClaimResult, Settings
 
 FIGURE_DPI = 110
@@ -245,5 +246,5 @@ class SectionContext:
         tables' own ``learned`` column), in a stable order."""
         sub = self.summary if experiment is None else self.summary[self.summary["experiment"] == experiment]
         names = [m for m in dict.fromkeys(sub["metric"])
-                 if not str(m).startswith(("train/", "score/")) and not str(m).endswith(f"/{floor.LEARNED}")]
+                 if not str(m).startswith(("train/", "score/")) and not str(m).endswith(f"/{LEARNED}")]
         return sorted(names, key=lambda m: (m.startswith("run/"), m))

@@ -12,6 +12,9 @@ and each run's ``<set>/learned``. Claims and report tables judge a *group* of ru
 - Per dataset the group spans, the group has *learned* when the mean of its runs'
   finite ``<set>/is`` values reaches that dataset's floor. When ``<set>/is`` rows
   exist but none is finite (every run failed), it has not learned.
+- A group that is a distribution over configurations (a hyperparameter grid, in
+  which failed configurations are the point) may instead name a ``share``: it has
+  learned when at least that share of its runs are at or above the floor.
 - Not applicable (no status at all, never "below"): runs without ``<set>/is`` rows
   (2D toys, a set or experiment that scores no IS) and datasets without a floor.
 """
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.report.aggregate import FLOOR_METRIC, LEARNED
+from pipeline.report.aggregate import FLOOR_METRIC
 
 MAIN_SET = "G"
 NOT_PER_SET = ("run", "train", "score")
@@ -59,32 +62,39 @@ class SetFloor:
     floor: float
     n_runs: int
     n_learned: int
+    share: float | None = None
 
     @property
     def learned(self) -> bool:
+        if self.share is not None:
+            return self.n_learned >= self.share * self.n_runs
         return self.mean_is >= self.floor  # False for NaN: no finite IS
 
     def comparison(self) -> str:
-        """``IS 1.02 < 5.98`` (or ``no finite IS < 5.98``)."""
+        """``IS 1.02 < 5.98`` (or ``no finite IS < 5.98``); with a share,
+        ``2/12 runs at IS >= 5.98 < 25%``."""
+        if self.share is not None:
+            return (f"{self.n_learned}/{self.n_runs} runs at IS >= {self.floor:.2f} "
+                    f"{'>=' if self.learned else '<'} {self.share:.0%}")
         ours = f"IS {self.mean_is:.2f}" if math.isfinite(self.mean_is) else "no finite IS"
         return f"{ours} {'>=' if self.learned else '<'} {self.floor:.2f}"
 
 
 def statuses(
-    runs: pd.DataFrame, floor_of: dict[str, float], run_ids: Collection[str], set_name: str
+    runs: pd.DataFrame, floor_of: dict[str, float], run_ids: Collection[str], set_name: str,
+    share: float | None = None,
 ) -> list[SetFloor]:
     """The standing of the runs ``run_ids`` of ``runs`` (a runs table) on ``set_name``, one
-    per dataset they span that has a floor and ``<set>/is`` rows; empty: not applicable."""
+    per dataset they span that has a floor and ``<set>/is`` rows; empty: not applicable.
+    ``share``: judge by the share of runs at or above the floor (grids), not the mean."""
     mine = runs[runs["run_id"].isin(set(run_ids))]
     scores = mine[mine["metric"] == f"{set_name}/is"]
-    learned = mine[mine["metric"] == f"{set_name}/{LEARNED}"]
     out = []
     for dataset, rows in scores.groupby("dataset", sort=True):
         if dataset not in floor_of:
             continue
         values = rows["value"].to_numpy(float)
         finite = values[np.isfinite(values)]
-        flags = learned[learned["dataset"] == dataset]["value"].to_numpy(float)
         out.append(
             SetFloor(
                 str(dataset),
@@ -92,7 +102,8 @@ def statuses(
                 float(finite.mean()) if finite.size else math.nan,
                 floor_of[dataset],
                 int(rows["run_id"].nunique()),
-                int((flags == 1).sum()),
+                int((finite >= floor_of[dataset]).sum()),
+                share,
             )
         )
     return out

@@ -278,6 +278,23 @@ def test_run_metrics_are_judged_on_the_main_set_g():
     assert C.evaluate_claim(c, learned, SETTINGS).verdict == "holds"
 
 
+def test_a_grid_group_learns_by_the_share_of_its_runs_above_the_floor():
+    """A grid is a distribution over configurations whose failures are the point: it has
+    learned when ``floor_share`` of its runs clear the floor, whatever their mean."""
+    grid = [6.5, 1.0, 1.0, 1.0]  # 1/4 learned, mean 2.4
+    runs = table(rows("a", "G/is", grid), rows("b", "G/is", [1.0, 1.01, 1.02, 1.0]), floor_rows())
+    by_mean = claim()
+    assert [label for label, _ in C.evaluate_claim(by_mean, runs, SETTINGS).below_floor] == ["A", "B"]
+    by_share = claim(groups=[{"label": "A", "select": {"experiment": "a"}, "floor_share": 0.25},
+                             {"label": "B", "select": {"experiment": "b"}, "floor_share": 0.25}])
+    result = C.evaluate_claim(by_share, runs, SETTINGS)
+    assert [label for label, _ in result.below_floor] == ["B"]
+    assert "0/4 runs at IS >= 5.98 < 25%" in result.reason
+    with pytest.raises(C.ClaimError, match="floor_share"):
+        claim(groups=[{"label": "A", "select": {"experiment": "a"}, "floor_share": 1.5},
+                      {"label": "B", "select": {"experiment": "b"}}])
+
+
 def test_claims_not_about_samples_opt_out_of_the_floor():
     """A timing ratio or a classifier's error is judged whatever the generators draw."""
     gaps = rows("a", "run/test_error", [0.1, 0.11, 0.12]) + rows("b", "run/test_error", [0.3, 0.31, 0.32])

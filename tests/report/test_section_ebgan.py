@@ -136,10 +136,11 @@ def test_noise_level_generators_are_never_judged(tree):
     results = {r.claim.id: r for r in evaluate_all({"ebgan": load_claims()["ebgan"]}, runs,
                                                    Settings("smoke", 200, 0.95))["ebgan"]}
     for claim in ("ebgan-f2-score-all", "ebgan-f2-failed-all", "ebgan-f3-score-nlayer4", "ebgan-f4-best-configs",
-                  "ebgan-f9-margin-large", "ebgan-t2-ln-100", "ebgan-t2-ln-1000"):
+                  "ebgan-f9-margin-large"):
         assert results[claim].verdict == "inconclusive" and results[claim].below_floor, claim
-    # the ladder network has no generator (not applicable): only EBGAN-LN is below the floor
-    assert [label for label, _ in results["ebgan-t2-ln-100"].below_floor] == ["EBGAN-LN"]
+    # Table 2 compares classifiers' test errors (quality_floor: false): judged whatever G draws
+    for claim in ("ebgan-t2-ln-100", "ebgan-t2-ln-1000"):
+        assert not results[claim].below_floor, claim
     assert results["ebgan-th1-v-equals-m"].verdict == "holds"  # the 2D toy has no IS
 
 
