@@ -42,10 +42,12 @@ GRID_PREFIXES = ("hparams.", "train.", "sample.")
 DERIVED_BASE_KINDS = ("mnist_offline", "mnist", "fashion_mnist")
 # Learning curves (pipeline/train_monitor.py), ours: image experiments scored with IS get
 # EVALS_PER_RUN evaluations of EVAL_N samples by default (train.eval_every / train.eval_n
-# override; eval_every 0 turns the curve off). No curve by default for semi-supervised
-# ladder networks (their result is a test error; the LN baseline has no generator) and for
-# DCD, whose generate also Langevin-refines every sample (pixel and latent chains: ~20x a
-# plain draw, ~9 s per 500-sample evaluation on a 2-core CPU); set eval_every to draw it.
+# override; eval_every 0 turns the curve off). No curve by default for grids (many short
+# configurations summarised as a histogram, where ~0.3 s per evaluation would add the most
+# time for the least reading), semi-supervised ladder networks (their result is a test
+# error; the LN baseline has no generator) and DCD, whose generate also Langevin-refines
+# every sample (~20x a plain draw, ~9 s per 500-sample evaluation on a 2-core CPU); set
+# train.eval_every to draw any of them.
 CURVE_METRIC = "is"
 EVALS_PER_RUN = 10
 EVAL_N = 500
@@ -396,7 +398,7 @@ def make_plan(params: Mapping[str, Any]) -> Plan:
             if sections["train"].get("checkpoint_every") is None:
                 sections["train"]["checkpoint_every"] = sections["train"]["steps"]
             sections["train"].setdefault("log_every", max(1, min(100, sections["train"]["steps"])))
-            by_default = curve_ok and exp["model"] not in NO_CURVE_MODELS
+            by_default = curve_ok and exp["model"] not in NO_CURVE_MODELS and not exp.get("grid")
             _curve_settings(sections["train"], by_default, curve_ok, where)
             for seed in exp["seeds"]:
                 runs.append(

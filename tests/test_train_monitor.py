@@ -206,23 +206,30 @@ def test_plan_defaults_and_checks(tiny_params):
     plan = make_plan(tiny_params)
     mnist = next(r for r in plan.runs() if r.experiment == "gan_mnist")
     ring = next(r for r in plan.runs() if r.experiment == "gan_ring8")
-    assert (
-        mnist.train["eval_every"] == 2 and mnist.train["eval_n"] == 500
-    )  # 12 steps: ceil(12 / 10)
+    assert mnist.train["eval_every"] == 2 and mnist.train["eval_n"] == 500  # ceil(12 / 10)
     assert mnist.curve and not ring.curve and ring.train["eval_every"] == 0
     run_list = plan.run_list()
-    assert list(run_list["curve_jobs"]) == ["gan_mnist.0"] and list(run_list["plain_jobs"]) == [
-        "gan_ring8.0"
-    ]
+    assert list(run_list["curve_jobs"]) == ["gan_mnist.0"]
+    assert list(run_list["plain_jobs"]) == ["gan_ring8.0"]
 
     params = copy.deepcopy(tiny_params)
     params["experiments"]["gan_mnist"]["train"].update(eval_every=5, eval_n=100)
     tuned = next(r for r in make_plan(params).runs() if r.experiment == "gan_mnist")
     assert tuned.config_hash() == mnist.config_hash()  # curves never change a run's numbers
-    params["experiments"]["gan_mnist"]["score"] = {"metrics": ["fid"]}
-    params["experiments"]["gan_mnist"]["train"].pop("eval_every")
-    assert not next(r for r in make_plan(params).runs() if r.experiment == "gan_mnist").curve
 
+    def curves(edit) -> list[bool]:
+        changed = copy.deepcopy(tiny_params)
+        edit(changed["experiments"])
+        return [r.curve for r in make_plan(changed).runs() if r.experiment == "gan_mnist"]
+
+    assert curves(lambda e: e["gan_mnist"].update(score={"metrics": ["fid"]})) == [False]
+    grid = {"space": {"hparams.lr": [0.1, 0.01]}}
+    assert curves(lambda e: e["gan_mnist"].update(grid=grid)) == [False, False]
+    assert curves(
+        lambda e: e["gan_mnist"].update(
+            grid=grid, train={**e["gan_mnist"]["train"], "eval_every": 4}
+        )
+    ) == [True, True]
     params["experiments"]["gan_ring8"]["train"]["eval_every"] = 10
     with pytest.raises(ConfigError, match="experiments.gan_ring8.train.eval_every"):
         make_plan(params)
