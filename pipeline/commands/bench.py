@@ -8,8 +8,8 @@ model and dataset of the params file: ours vs the plain reference), ``compile``
 memory size), ``projection`` (the paper profile's cost on one GPU),
 ``time_to_quality`` (seconds of training for gan_mnist and a plain public-style recipe to
 reach IS 5 and IS 7, 2 threads; up to ``--quality-budget`` seconds of training per recipe
-plus evaluations: at most about 12 minutes by default) and ``end_to_end`` (``dvc repro`` of the default profile in a fresh copy,
-about ten minutes; also ``--end-to-end``). Sections not measured in a call keep their
+plus evaluations: at most about 12 minutes by default) and ``end_to_end`` (``dvc repro``
+of the default profile in a fresh copy, about ten minutes; also ``--end-to-end``). Sections not measured in a call keep their
 previous results in bench.json, each with its own date.
 """
 
