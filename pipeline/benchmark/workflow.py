@@ -62,15 +62,24 @@ def copy_tracked_files(root: Path, dest: Path) -> Path:
     return dest
 
 
-def end_to_end(root: Path) -> dict[str, Any]:
-    """Wall time of ``dvc repro`` on the default profile in a fresh copy (every stage runs)."""
+def end_to_end(root: Path, keep: Path | None = None) -> dict[str, Any]:
+    """Wall time of ``dvc repro`` on the default profile in a fresh copy (every stage runs);
+    the copy is a temporary folder, or ``keep`` (a new folder, left in place) to read its
+    runs, scores and report afterwards."""
+    if keep is not None:
+        if keep.exists():
+            raise FileExistsError(f"--keep-copy {keep}: exists; give a new folder")
+        keep.mkdir(parents=True)
+        return _timed_repro(copy_tracked_files(root, keep))
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
-        copy = copy_tracked_files(root, Path(tmp))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-        start = time.perf_counter()
-        proc = subprocess.run(["dvc", "repro"], cwd=copy, capture_output=True, text=True, env=env, check=False)
-        seconds = time.perf_counter() - start
-        if proc.returncode != 0:
-            return {"skipped": f"dvc repro failed: {(proc.stderr or proc.stdout).strip()[-500:]}"}
-        stages = proc.stdout.count("Running stage")
-    return {"seconds": seconds, "stages": stages}
+        return _timed_repro(copy_tracked_files(root, Path(tmp)))
+
+
+def _timed_repro(copy: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
+    start = time.perf_counter()
+    proc = subprocess.run(["dvc", "repro"], cwd=copy, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        return {"skipped": f"dvc repro failed: {(proc.stderr or proc.stdout).strip()[-500:]}"}
+    return {"seconds": seconds, "stages": proc.stdout.count("Running stage")}

@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
                    help=f"comma-separated subset of {', '.join(SECTIONS)}, or all")
     p.add_argument("--end-to-end", action="store_true", help="also time `dvc repro` of the default profile")
+    p.add_argument("--keep-copy", default="",
+                   help="end_to_end: run in this new folder and keep it (its runs, scores and report)")
     p.add_argument("--experiments", default="", help="training cases: these experiments instead of the first "
                                                      "experiment of each (model, dataset)")
     p.add_argument("--data", default="data", help="fetched datasets (fetched into a temporary folder if absent)")
@@ -143,7 +145,7 @@ def _measure(section: str, params: dict, args: argparse.Namespace) -> dict[str, 
     if section == "projection":
         rates = [float(t) for t in args.gpu_tflops.split(",") if t]
         return scaling.project_paper(PROFILES_DIR / "paper.yaml", rates)
-    return workflow.end_to_end(root)
+    return workflow.end_to_end(root, Path(args.keep_copy) if args.keep_copy else None)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -85,3 +85,20 @@ def test_unknown_section_is_refused_before_any_work(bench_dir, fetched):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--sections: unknown speed" in proc.stderr
     assert not (bench_dir / "reports").exists()
+
+
+def test_end_to_end_keeps_its_copy_only_in_a_new_folder(tmp_path, monkeypatch):
+    from pipeline.benchmark import workflow
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "params.yaml").write_text("profile: x\n")
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "t"]):
+        subprocess.run(cmd, cwd=root, check=True)
+    monkeypatch.setattr(workflow, "_timed_repro", lambda copy: {"seconds": 1.0, "in": str(copy)})
+    kept = tmp_path / "kept"
+    assert workflow.end_to_end(root, kept) == {"seconds": 1.0, "in": str(kept)}
+    assert (kept / "params.yaml").read_text() == "profile: x\n"
+    with pytest.raises(FileExistsError, match="give a new folder"):
+        workflow.end_to_end(root, kept)  # never runs over an existing folder
