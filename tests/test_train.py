@@ -10,9 +10,9 @@ import sys
 import time
 
 import numpy as np
-import pytest
 import torch
 import yaml
+from kill_support import killed_after_checkpoint
 
 from pipeline.config import make_plan
 from pipeline.data.loader import open_dataset
@@ -74,22 +74,8 @@ def test_resume_from_checkpoint_is_bit_identical(tiny_params, fetched, tmp_path,
     data = open_dataset(plan.datasets, "mnist_subset", fetched / "mnist_subset")
     train_run(run, data, tmp_path / "full", torch.device("cpu"), "t", tmp_path / "ck_full")
 
-    from pipeline import checkpoint
-
-    real_save = checkpoint.save
-
-    class Killed(Exception):
-        pass
-
-    def save_then_die(path, state):
-        real_save(path, state)
-        if state["step"] == 8:
-            raise Killed
-
-    monkeypatch.setattr(checkpoint, "save", save_then_die)
-    with pytest.raises(Killed):
-        train_run(run, data, tmp_path / "resumed", torch.device("cpu"), "t", tmp_path / "ck")
-    monkeypatch.setattr(checkpoint, "save", real_save)
+    killed_after_checkpoint(monkeypatch, 8, lambda: train_run(run, data, tmp_path / "resumed",
+                                                              torch.device("cpu"), "t", tmp_path / "ck"))
     assert not (tmp_path / "resumed" / "model.pt").exists()
     train_run(run, data, tmp_path / "resumed", torch.device("cpu"), "t", tmp_path / "ck")
     assert_same_weights(weights(tmp_path / "full/model.pt"), weights(tmp_path / "resumed/model.pt"))

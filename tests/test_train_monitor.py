@@ -12,8 +12,8 @@ import pytest
 import torch
 import yaml
 from curve_support import build_mnist_reference, curve_params
+from kill_support import killed_after_checkpoint
 
-from pipeline import checkpoint
 from pipeline.config import make_plan
 from pipeline.data.loader import open_dataset
 from pipeline.errors import ConfigError
@@ -142,20 +142,8 @@ def test_resume_after_an_interruption_reproduces_the_eval_rows(
 ):
     run, data, curve = setup(curve_params(tiny_params), "gan_mnist", fetched, reference)
     train_run(run, data, tmp_path / "full", CPU, "t", tmp_path / "ck_full", curve=curve)
-    real_save = checkpoint.save
-
-    class Killed(Exception):
-        pass
-
-    def save_then_die(path, state):
-        real_save(path, state)
-        if state["step"] == 8:
-            raise Killed
-
-    monkeypatch.setattr(checkpoint, "save", save_then_die)
-    with pytest.raises(Killed):
-        train_run(run, data, tmp_path / "resumed", CPU, "t", tmp_path / "ck", curve=curve)
-    monkeypatch.setattr(checkpoint, "save", real_save)
+    killed_after_checkpoint(monkeypatch, 8, lambda: train_run(run, data, tmp_path / "resumed", CPU, "t",
+                                                              tmp_path / "ck", curve=curve))
     train_run(run, data, tmp_path / "resumed", CPU, "t", tmp_path / "ck", curve=curve)
     full = curve_rows(tmp_path / "full/eval_log.csv")
     assert curve_rows(tmp_path / "resumed/eval_log.csv") == full
