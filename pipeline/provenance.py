@@ -47,10 +47,13 @@ def device_name(device: Any) -> str:
 def provenance(device: Any = "cpu") -> dict[str, Any]:
     import os
 
+    import torch
+
     return {
         "git_commit": git_commit(),
         "libraries": library_versions(),
         "device": device_name(device),
         "cpu_count": os.cpu_count(),
+        "threads": torch.get_num_threads(),
         "platform": platform.platform(),
     }

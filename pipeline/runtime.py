@@ -28,11 +28,25 @@ def select_device(preference: str) -> torch.device:
     return torch.device("cuda")
 
 
-def configure(runtime: Mapping[str, Any]) -> torch.device:
-    """Apply params.yaml's ``runtime`` section and return the device to use."""
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity: what SLURM or taskset granted), not the
+    node's core count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def thread_count(runtime: Mapping[str, Any], processes: int = 1) -> int:
+    """``runtime.threads``, or with 0 the available CPUs shared among ``processes``."""
+    return int(runtime.get("threads", 0)) or max(1, available_cpus() // max(1, processes))
+
+
+def configure(runtime: Mapping[str, Any], processes: int = 1) -> torch.device:
+    """Apply params.yaml's ``runtime`` section in one of ``processes`` processes training
+    side by side, and return the device to use."""
     device = select_device(runtime.get("device", "auto"))
-    threads = runtime.get("threads", 0) or os.cpu_count() or 1
-    torch.set_num_threads(threads)
+    torch.set_num_threads(thread_count(runtime, processes))
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

@@ -27,9 +27,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import multiprocessing
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,13 +229,12 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
     return RunOutcome(run.id, status, step, wall, images_per_s)
 
 
-def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
-              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT,
-              ref_dir: Path | None = None) -> list[RunOutcome]:
-    """Train every run of ``job`` into ``out_dir/<run-name>/``; checkpoints of the job's
-    runs are removed once all of them have finished. With ``ref_dir`` (refs/<dataset>),
-    runs with ``train.eval_every`` > 0 record learning curves; without it they do not."""
-    device = runtime.configure(plan.params["runtime"])
+def _job_context(plan: Plan, job: Job, data_dir: Path, ref_dir: Path | None,
+                 workers: int = 1) -> tuple[torch.device, DataSource, CurveReference | None]:
+    """The device (threads per process: ``runtime.threads``, or with 0 the process's CPUs
+    shared among ``workers``), the job's dataset on it and, with ``ref_dir``, the learning
+    curves' reference."""
+    device = runtime.configure(plan.params["runtime"], workers)
     data = open_dataset(plan.datasets, job.dataset, data_dir).to(device)
     curve = None
     if job.curve and ref_dir is not None:
@@ -243,11 +244,47 @@ def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
     elif job.curve:
         print(f"[train] {job.id}: no --ref given; learning curves are not recorded",
               file=sys.stderr)
-    outcomes = [
-        train_run(run, data, Path(out_dir) / run.name, device, plan.profile, ckpt_root,
-                  plan.params["runtime"], curve)
-        for run in job.runs
-    ]
+    return device, data, curve
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(plan: Plan, job: Job, data_dir: Path, ref_dir: Path | None, workers: int) -> None:
+    _WORKER.update(plan=plan, context=_job_context(plan, job, data_dir, ref_dir, workers))
+
+
+def _train_in_worker(run: Run, out: Path, ckpt_root: Path) -> RunOutcome:
+    plan = _WORKER["plan"]
+    device, data, curve = _WORKER["context"]
+    return train_run(run, data, out, device, plan.profile, ckpt_root, plan.params["runtime"], curve)
+
+
+def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
+              ckpt_root: Path = checkpoint.CHECKPOINT_ROOT,
+              ref_dir: Path | None = None) -> list[RunOutcome]:
+    """Train every run of ``job`` into ``out_dir/<run-name>/``; checkpoints of the job's
+    runs are removed once all of them have finished. With ``ref_dir`` (refs/<dataset>),
+    runs with ``train.eval_every`` > 0 record learning curves; without it they do not.
+
+    ``runtime.parallel_runs`` > 1 trains that many runs at once, each in its own process
+    (spawned, so CUDA works too): a run's numbers depend only on its seed and its process's
+    thread count, never on which runs share the machine."""
+    workers = min(int(plan.params["runtime"].get("parallel_runs", 1)), len(job.runs))
+    outs = [Path(out_dir) / run.name for run in job.runs]
+    if workers <= 1:
+        device, data, curve = _job_context(plan, job, data_dir, ref_dir)
+        outcomes = [train_run(run, data, out, device, plan.profile, ckpt_root,
+                              plan.params["runtime"], curve)
+                    for run, out in zip(job.runs, outs)]
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker,
+                                   initargs=(plan, job, data_dir, ref_dir, workers))
+        with pool:
+            futures = [pool.submit(_train_in_worker, run, out, ckpt_root)
+                       for run, out in zip(job.runs, outs)]
+            outcomes = [f.result() for f in futures]
     for run in job.runs:
         checkpoint.remove(run.id, ckpt_root)
     return outcomes

@@ -38,3 +38,12 @@ def test_autocast_runs_layers_in_bf16_and_returns_float32():
 def test_accelerate_applies_amp_only_on_cuda_and_nothing_by_default():
     assert runtime.accelerate(nets(), torch.device("cpu"), {"amp": True}) == []
     assert runtime.accelerate(nets(), torch.device("cpu"), {}) == []
+
+
+def test_threads_zero_shares_the_granted_cpus_not_the_nodes_cores(monkeypatch):
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: 64)
+    assert runtime.thread_count({"threads": 0}) == 4
+    assert runtime.thread_count({"threads": 0}, processes=3) == 1
+    assert runtime.thread_count({"threads": 0}, processes=8) == 1
+    assert runtime.thread_count({"threads": 3}, processes=3) == 3

@@ -54,6 +54,22 @@ def test_job_writes_every_output(tiny_params, fetched, tmp_path):
     assert not (tmp_path / "ckpt" / "gan_ring8").exists()  # checkpoints removed once the job is done
 
 
+def test_parallel_runs_give_the_numbers_of_runs_one_after_another(tiny_params, fetched, tmp_path):
+    plan = make_plan(tiny_params)
+    job = plan.job("gan_ring8.0")
+    train_job(plan, job, fetched / "ring8", tmp_path / "seq", tmp_path / "ck1")
+    tiny_params["runtime"]["parallel_runs"] = 2
+    plan = make_plan(tiny_params)
+    outcomes = train_job(plan, plan.job("gan_ring8.0"), fetched / "ring8", tmp_path / "par", tmp_path / "ck2")
+    assert [o.run_id for o in outcomes] == [r.id for r in job.runs]
+    for run in job.runs:
+        assert_same_weights(weights(tmp_path / "seq" / run.name / "model.pt"),
+                            weights(tmp_path / "par" / run.name / "model.pt"))
+        info = json.loads((tmp_path / "par" / run.name / "train.json").read_text())
+        assert info["provenance"]["threads"] == 1
+    assert not (tmp_path / "ck2" / "gan_ring8").exists()
+
+
 def test_same_seed_same_numbers_different_seed_different(tiny_params, fetched, tmp_path):
     plan, run = run_of(tiny_params, "gan_mnist")
     data = open_dataset(plan.datasets, "mnist_subset", fetched / "mnist_subset")
