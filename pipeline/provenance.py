@@ -47,13 +47,12 @@ def device_name(device: Any) -> str:
 def provenance(device: Any = "cpu") -> dict[str, Any]:
     import os
 
-    import torch
-
+    torch = sys.modules.get("torch")  # threads of this process, without importing torch for 2D scoring
     return {
         "git_commit": git_commit(),
         "libraries": library_versions(),
         "device": device_name(device),
         "cpu_count": os.cpu_count(),
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads() if torch is not None else None,
         "platform": platform.platform(),
     }

@@ -12,10 +12,9 @@ every ``eval_every`` steps and at the last step. One evaluation:
    the dataset's domain classifier or Inception network, FID against the cached
    real statistics of refs/<dataset>/), so there is one implementation of IS and FID.
 
-IS splits keep the score stage's samples per split (``n_score / is_splits``,
-``n_score`` = the experiment's ``score.n`` or ``scoring.n_samples``), rounded to a
-whole number of splits: the IS estimator's downward bias grows as splits shrink,
-and equal split sizes put the curve on the final score's scale. FID of a few
+IS splits keep the protocol's samples per split (:meth:`ScoringSettings.is_splits_for`),
+as the score and reference stages do: equal split sizes put the curve on the final
+score's scale and the real data's. FID of a few
 hundred samples is biased upwards against the final score's; the curve shows
 the trend.
 
@@ -33,7 +32,6 @@ monitor's time from the run's wall time and images/s and records it apart.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +46,7 @@ from pipeline.config import Job, Plan, Run
 from pipeline.metrics import scoring
 from pipeline.metrics.reference import to_uint8
 from pipeline.metrics.score import load_reference, real_context
-from pipeline.metrics.settings import ScoringSettings, load_settings
+from pipeline.metrics.settings import load_settings
 
 EVAL_SEED_OFFSET = 15_485_863  # monitor's latent draw = run seed + offset (sampling uses 7_919)
 CURVE_METRICS = ("is", "fid")
@@ -78,12 +76,6 @@ def load_curve_reference(plan: Plan, job: Job, data_dir: Path, ref_dir: Path) ->
     return CurveReference(ctx, (ref.get("real") or {}).get("is"), settings.floor_for(job.dataset))
 
 
-def curve_splits(settings: ScoringSettings, eval_n: int, n_score: int) -> int:
-    """IS splits of ``eval_n`` samples with the score stage's split size n_score / is_splits
-    (at least 1, at most ``eval_n``)."""
-    return max(1, min(eval_n, round(settings.is_splits * eval_n / n_score)))
-
-
 @contextlib.contextmanager
 def isolated(nets: nn.Module) -> Iterator[None]:
     """Restore the global RNG states and every module's training flag on exit."""
@@ -110,10 +102,8 @@ class Monitor:
         self.every = int(run.train["eval_every"])
         self.n = int(run.train["eval_n"])
         self.seed = run.seed + EVAL_SEED_OFFSET
-        n_score = int(run.score.get("n", settings.n_samples))
-        self.splits = curve_splits(settings, self.n, n_score)
-        curve_settings = dataclasses.replace(settings, is_splits=self.splits)
-        self.ctx = dataclasses.replace(reference.ctx, settings=curve_settings)
+        self.splits = settings.is_splits_for(self.n)
+        self.ctx = reference.ctx
         self.reference = reference
 
     def due(self, step: int, steps: int) -> bool:

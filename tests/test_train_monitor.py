@@ -90,7 +90,7 @@ def test_eval_rows_at_step_zero_every_k_steps_and_the_last(
     info = json.loads((tmp_path / "out/train.json").read_text())
     summary = info["curve"]
     assert summary["evaluations"] == 5 and summary["eval_n"] == 60 and summary["eval_every"] == 3
-    assert summary["is_splits"] == round(4 * 60 / 200)  # the score stage's 50 samples per split
+    assert summary["is_splits"] == round(4 * 60 / 200)  # the protocol's 50 samples per split
     assert info["eval_s"] == pytest.approx(sum(float(r["eval_s"]) for r in rows), abs=1e-2)
     assert summary["floor_is"] == pytest.approx(summary["floor_fraction"] * summary["real_is"])
     assert info["floor_step"] == summary["floor_step"]

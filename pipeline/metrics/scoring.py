@@ -97,11 +97,12 @@ def feature_scores(feats: dict[str, Any], metrics: Sequence[str], ctx: RealConte
     from pipeline.metrics import feature_distances as fd
 
     s = ctx.settings
+    splits = s.is_splits_for(len(feats["logits"]))
     out: dict[str, float] = {}
     if "is" in metrics:
-        out["is"], out["is_std"] = cs.inception_score(feats["logits"], s.is_splits, seed=s.rng_seed)
+        out["is"], out["is_std"] = cs.inception_score(feats["logits"], splits, seed=s.rng_seed)
     if "is_mod" in metrics:
-        out["is_mod"] = cs.modified_inception_score(feats["logits"], s.is_splits, s.is_mod_clip, seed=s.rng_seed)[0]
+        out["is_mod"] = cs.modified_inception_score(feats["logits"], splits, s.is_mod_clip, seed=s.rng_seed)[0]
     if "fid" in metrics:
         out["fid"] = fd.fid(feats["features"], ctx.real_stats)
     if "kid" in metrics:

@@ -93,6 +93,13 @@ class ScoringSettings:
     quality_floor_overrides: dict[str, float] = dataclasses.field(
         default_factory=dict, metadata={"source": "ours", "note": "per dataset: its own quality-floor fraction"})
 
+    def is_splits_for(self, n: int) -> int:
+        """IS splits of ``n`` samples at the protocol's split size ``n_samples / is_splits``
+        (Salimans et al. 2016: 10 splits of 5,000 at 50,000), rounded to a whole number of
+        splits in [1, n]. The estimator's downward bias grows as splits shrink, so real data,
+        runs scored on fewer samples and learning curves share one split size and one scale."""
+        return max(1, min(n, round(self.is_splits * n / self.n_samples)))
+
     def floor_for(self, dataset: str) -> float:
         """The quality floor of one dataset, as a fraction of its real held-out IS."""
         return float(self.quality_floor_overrides.get(dataset, self.quality_floor))

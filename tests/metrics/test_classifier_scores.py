@@ -76,3 +76,14 @@ def test_splits_must_fit_the_samples():
         inception_score(torch.zeros(5, 3), splits=10)
     with pytest.raises(ValueError, match="splits"):
         modified_inception_score(torch.zeros(5, 3), splits=0)
+
+
+def test_feature_scores_split_fewer_samples_at_the_protocols_split_size():
+    from pipeline.metrics.scoring import RealContext, feature_scores
+    from pipeline.metrics.settings import load_settings
+
+    logits = torch.randn(500, 10, generator=torch.Generator().manual_seed(0)) * 3
+    ctx = RealContext(load_settings({"n_samples": 2000, "is_splits": 10}))
+    got = feature_scores({"logits": logits}, ("is",), ctx)["is"]
+    assert got == pytest.approx(inception_score(logits, 2, seed=ctx.settings.rng_seed)[0])
+    assert got != pytest.approx(inception_score(logits, 10, seed=ctx.settings.rng_seed)[0])

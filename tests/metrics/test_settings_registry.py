@@ -26,6 +26,12 @@ def test_defaults_are_the_paper_protocol():
     assert s.mode_sigmas == 3.0
 
 
+def test_is_splits_keep_the_protocols_split_size_at_any_sample_count():
+    s = load_settings({"n_samples": 2000, "is_splits": 10})  # 200 samples per split
+    assert [s.is_splits_for(n) for n in (2000, 1000, 500, 100, 40, 3)] == [10, 5, 2, 1, 1, 1]
+    assert load_settings(None).is_splits_for(50000) == 10
+
+
 def test_overrides_nested_blocks_and_aggregate_keys():
     s = load_settings({"bootstrap_samples": 200, "ci_level": 0.9, "n_samples": 100,
                        "parzen": {"n_validation": 10}, "classifier": {"epochs": 2}})
