@@ -48,10 +48,12 @@ def provenance(device: Any = "cpu") -> dict[str, Any]:
     import os
 
     torch = sys.modules.get("torch")  # threads of this process, without importing torch for 2D scoring
+    runtime = sys.modules.get("pipeline.runtime")  # loaded wherever a device was chosen
     return {
         "git_commit": git_commit(),
         "libraries": library_versions(),
         "device": device_name(device),
+        "device_fallback": runtime.device_fallback() if runtime is not None else None,
         "cpu_count": os.cpu_count(),
         "threads": torch.get_num_threads() if torch is not None else None,
         "platform": platform.platform(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,15 +18,46 @@ import numpy as np
 import torch
 from torch import nn
 
+_FALLBACK: dict[str, str] = {}  # why ``device: auto`` chose the CPU in this process, if it did
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why CUDA cannot be used here (a CPU-only torch build, a driver too old for the wheel,
+    no visible device), or None when it can."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if torch.cuda.is_available():
+            return None
+    if torch.version.cuda is None:
+        return f"torch {torch.__version__} is a CPU-only build"
+    said = "; ".join(str(w.message).strip() for w in caught)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return said or f"no CUDA device visible (CUDA_VISIBLE_DEVICES={visible!r})"
+
 
 def select_device(preference: str) -> torch.device:
-    if preference == "cuda" and not torch.cuda.is_available():
+    """``cpu``, ``cuda`` (an error without CUDA) or ``auto``: CUDA when usable, else the CPU
+    with a warning on stderr, kept for the run's record (:func:`device_fallback`): a cluster
+    job whose driver is too old for the torch wheel must not train on the CPU unnoticed."""
+    if preference == "cpu":
+        return torch.device("cpu")
+    reason = cuda_unavailable_reason()
+    if reason is None:
+        return torch.device("cuda")
+    if preference == "cuda":
         from pipeline.errors import ConfigError
 
-        raise ConfigError("runtime.device = 'cuda' but no CUDA device is visible; use 'auto' or 'cpu'")
-    if preference == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda")
+        raise ConfigError(f"runtime.device = 'cuda' but CUDA is unavailable ({reason}); use 'auto' or 'cpu'")
+    _FALLBACK["reason"] = f"cuda unavailable: {reason}"
+    print(f"[runtime] warning: device 'auto' falls back to the CPU ({_FALLBACK['reason']})", file=sys.stderr)
+    return torch.device("cpu")
+
+
+def device_fallback() -> str | None:
+    """Why ``device: auto`` fell back to the CPU in this process (None if it did not)."""
+    return _FALLBACK.get("reason")
 
 
 def available_cpus() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -47,3 +48,37 @@ def test_threads_zero_shares_the_granted_cpus_not_the_nodes_cores(monkeypatch):
     assert runtime.thread_count({"threads": 0}, processes=3) == 1
     assert runtime.thread_count({"threads": 0}, processes=8) == 1
     assert runtime.thread_count({"threads": 3}, processes=3) == 3
+
+
+def _no_cuda(monkeypatch, driver_warning: str | None = None):
+    """CUDA unavailable as on a node whose driver is too old for the torch wheel."""
+    import warnings
+
+    def is_available():
+        if driver_warning:
+            warnings.warn(driver_warning, UserWarning)
+        return False
+
+    monkeypatch.setattr(runtime.torch.cuda, "is_available", is_available)
+    monkeypatch.setattr(runtime.torch.version, "cuda", "12.4")
+    monkeypatch.setattr(runtime, "_FALLBACK", {})
+
+
+def test_auto_falls_back_to_the_cpu_with_a_warning_and_a_record(monkeypatch, capsys):
+    from pipeline.provenance import provenance
+
+    _no_cuda(monkeypatch, "CUDA initialization: The NVIDIA driver on your system is too old")
+    assert runtime.select_device("auto") == torch.device("cpu")
+    assert "driver on your system is too old" in capsys.readouterr().err
+    assert runtime.device_fallback().startswith("cuda unavailable: CUDA initialization")
+    assert provenance("cpu")["device_fallback"] == runtime.device_fallback()
+
+
+def test_cuda_fails_loudly_and_cpu_records_no_fallback(monkeypatch, capsys):
+    from pipeline.errors import ConfigError
+
+    _no_cuda(monkeypatch)
+    with pytest.raises(ConfigError, match="no CUDA device visible"):
+        runtime.select_device("cuda")
+    assert runtime.select_device("cpu") == torch.device("cpu")
+    assert runtime.device_fallback() is None and capsys.readouterr().err == ""
