@@ -32,7 +32,10 @@
   runs that learned) and the real-data values per dataset (``real/<dataset>/is_floor``).
 
 Every run of the plan must have its score: a missing score file or run is an
-error that names the job and the fix.
+error that names the job and the fix. With ``allow_missing`` (``aggregate
+--allow-missing``, the cluster profile's default) such runs get one row instead,
+status ``missing`` and metric ``run/missing`` = 1, and everything else is
+computed from what was scored: one timed-out job does not block the report.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ TRAIN_METRICS = ("wall_s", "images_per_s", "steps_done", "sample_s")
 REAL_VARIANT = "real data"
 FLOOR_METRIC = "real/is_floor"  # the quality floor of a dataset, in IS units
 LEARNED = "learned"  # ``<set>/learned``: 1 when the set's IS reaches the floor, else 0
+MISSING = "missing"  # status of a planned run without a score (``allow_missing`` only)
 
 
 class MissingScoresError(PipelineError):
@@ -113,6 +117,8 @@ TIMING_PREFIX = "run/time_"  # evaluate() metrics measured in time: machine-depe
 def _run_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
     status = entry.get("status", "ok")
     metrics = {k: _number(v) for k, v in (entry.get("metrics") or {}).items() if not k.startswith(TIMING_PREFIX)}
+    if status == MISSING:  # not scored: neither failed nor ok
+        return metrics
     if "run/failed" not in metrics or math.isnan(metrics["run/failed"]):
         metrics["run/failed"] = 0.0 if status == "ok" else 1.0
     return metrics
@@ -169,16 +175,35 @@ def learned_metrics(metrics: Mapping[str, float], floor: float | None) -> dict[s
             for m, v in metrics.items() if m.endswith(suffix)}
 
 
-def run_rows(plan: Plan, scores_dir: Path | str, floors: Mapping[str, float] | None = None
-             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _job_scores_or_missing(scores_dir: Path, job: Job, allow_missing: bool
+                           ) -> tuple[dict[str, dict[str, Any]], float]:
+    """:func:`_load_job_scores`; with ``allow_missing`` a job without (valid) scores is
+    reported on stderr and gives no entries, and a stale file only the runs it has."""
+    try:
+        return _load_job_scores(scores_dir, job)
+    except MissingScoresError as exc:
+        if not allow_missing:
+            raise
+        print(f"[aggregate] missing: {exc}", file=sys.stderr)
+    path = score_path(scores_dir, job)
+    try:
+        doc = json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        doc = {}
+    return {r.get("run_id"): r for r in doc.get("runs", [])}, _number(doc.get("wall_s"))
+
+
+def run_rows(plan: Plan, scores_dir: Path | str, floors: Mapping[str, float] | None = None,
+             allow_missing: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Score rows and timing rows of every planned run (raises MissingScoresError naming the
-    first job without scores); ``floors`` (dataset -> IS floor) adds the runs' ``<set>/learned``."""
+    first job without scores, or with ``allow_missing`` gives such runs one ``run/missing``
+    row); ``floors`` (dataset -> IS floor) adds the runs' ``<set>/learned``."""
     rows: list[dict[str, Any]] = []
     timings: list[dict[str, Any]] = []
     for job in plan.jobs:
-        by_id, score_share = _load_job_scores(Path(scores_dir), job)
+        by_id, score_share = _job_scores_or_missing(Path(scores_dir), job, allow_missing)
         for run in job.runs:
-            entry = by_id[run.id]
+            entry = by_id.get(run.id, {"status": MISSING, "metrics": {"run/missing": 1.0}})
             base = {
                 "run_id": run.id, "paper": run.paper, "experiment": run.experiment, "model": run.model,
                 "variant": run.variant, "dataset": run.dataset, "dataset_kind": plan.datasets[run.dataset].kind,
@@ -188,8 +213,9 @@ def run_rows(plan: Plan, scores_dir: Path | str, floors: Mapping[str, float] | N
             metrics = _run_metrics(entry)
             metrics |= learned_metrics(metrics, (floors or {}).get(run.dataset))
             rows += [{**base, "metric": m, "value": v} for m, v in sorted(metrics.items())]
-            timings += [{**base, "metric": m, "value": v}
-                        for m, v in sorted(_run_timings(entry, score_share).items())]
+            if base["status"] != MISSING:
+                timings += [{**base, "metric": m, "value": v}
+                            for m, v in sorted(_run_timings(entry, score_share).items())]
     return rows, timings
 
 
@@ -212,11 +238,12 @@ def reference_rows(plan: Plan, refs_dir: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
-def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def runs_table(plan: Plan, scores_dir: Path | str, refs_dir: Path | str, allow_missing: bool = False
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(scores with the real-data ceilings, timings), both in the RUN_COLUMNS layout."""
     references = reference_rows(plan, refs_dir)
     floors = {r["dataset"]: r["value"] for r in references if r["metric"] == FLOOR_METRIC}
-    rows, timings = run_rows(plan, scores_dir, floors)
+    rows, timings = run_rows(plan, scores_dir, floors, allow_missing)
     return (pd.DataFrame(rows + references, columns=RUN_COLUMNS),
             pd.DataFrame(timings, columns=RUN_COLUMNS))
 
@@ -249,7 +276,8 @@ def headline_metrics(summary: pd.DataFrame, runs: pd.DataFrame) -> dict[str, flo
     out: dict[str, float | int] = {}
     planned = runs[runs["variant"] != REAL_VARIANT].drop_duplicates("run_id")
     out["runs"] = len(planned)
-    out["runs_failed"] = int((planned["status"] != "ok").sum())
+    out["runs_failed"] = int((~planned["status"].isin(["ok", MISSING])).sum())
+    out["runs_missing"] = int((planned["status"] == MISSING).sum())
     for r in summary.itertuples(index=False):
         if not math.isfinite(r.mean) or str(r.metric).startswith(("train/", "score/")):
             continue
@@ -261,10 +289,10 @@ def headline_metrics(summary: pd.DataFrame, runs: pd.DataFrame) -> dict[str, flo
 
 
 def write_aggregate(plan: Plan, scores_dir: Path | str, refs_dir: Path | str, out_dir: Path | str,
-                    samples: int, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    samples: int, level: float, allow_missing: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     from pipeline.io import atomic_write_json, atomic_write_text
 
-    runs, timings = runs_table(plan, scores_dir, refs_dir)
+    runs, timings = runs_table(plan, scores_dir, refs_dir, allow_missing)
     summary = summarise(pd.concat([runs, timings], ignore_index=True), samples, level)
     out_dir = Path(out_dir)
     atomic_write_text(out_dir / "runs.csv", runs.to_csv(index=False))

@@ -39,6 +39,7 @@ from pipeline.report.claims import (
 from pipeline.report.context import SectionContext, fmt, md_table, stat_text
 from pipeline.report.curves import curve_section, write_curve_csvs
 from pipeline.report.figures import loss_columns
+from pipeline.report.missing import check_complete, missing_section
 from pipeline.report.sections import renderer
 from pipeline.report.sections.common import hparams_table
 
@@ -245,11 +246,12 @@ def _paper_section(ctx: SectionContext) -> str:
 
 
 def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Path, out_dir: Path,
-                 claims_dir: Path = CLAIMS_DIR) -> ReportOutputs:
+                 claims_dir: Path = CLAIMS_DIR, allow_missing: bool = False) -> ReportOutputs:
     scoring = plan.params.get("scoring") or {}
     settings = Settings(plan.profile, int(scoring.get("bootstrap_samples", 1000)),
                         float(scoring.get("ci_level", 0.95)))
     runs, summary = aggregate.read_aggregate(aggregate_dir)
+    check_complete(plan, runs, allow_missing)
     files: dict[str, ClaimFile] = load_claims(claims_dir)
     results = evaluate_all(files, runs, settings)
     out_dir = Path(out_dir)
@@ -291,6 +293,7 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
           f"{floors}). Schema and rules: `pipeline/report/claims.py`.\n"),
           claims_table(results),
           *sections,
+          missing_section(plan, runs),
           provenance_section(plan, runs, Path(runs_root), Path(refs_dir))]
     text = "\n".join(md)
     md_path = atomic_write_text(out_dir / "report.md", text)

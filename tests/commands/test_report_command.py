@@ -23,3 +23,21 @@ def test_report_after_aggregate(workdir, tiny_params, capsys):
 def test_report_without_aggregate_says_what_to_run(workdir, capsys):
     assert main(["report", "--aggregate", "reports/aggregate"]) == 2
     assert "run `python -m pipeline aggregate` first" in capsys.readouterr().err
+
+
+def test_a_missing_job_is_reported_only_when_allowed_and_listed(workdir, tiny_params, capsys):
+    """One unscored job (a cluster job that timed out) blocks nothing with --allow-missing:
+    the aggregate marks its runs missing, the report lists them; strict mode refuses."""
+    import json
+
+    build_tree(workdir, tiny_params, skip_jobs=("gan_ring8.0",))
+    assert main(["aggregate", "--out", "reports/aggregate", "--allow-missing"]) == 0
+    assert "3 runs (0 failed, 2 missing)" in capsys.readouterr().out
+    metrics = json.loads((workdir / "reports" / "aggregate" / "metrics.json").read_text())
+    assert metrics["runs_missing"] == 2 and metrics["runs_failed"] == 0
+    report = ["report", "--aggregate", "reports/aggregate", "--runs", "runs", "--refs", "refs", "--out", "reports"]
+    assert main(report) == 2
+    assert "1 job(s) have no scores in the aggregate (gan_ring8.0)" in capsys.readouterr().err
+    assert main([*report, "--allow-missing"]) == 0
+    md = (workdir / "reports" / "report.md").read_text()
+    assert "## Missing and failed runs" in md and "| gan_ring8.0 | gan_ring8 | missing | 2 |" in md
