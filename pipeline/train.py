@@ -45,6 +45,7 @@ from pipeline.config import Job, Plan, Run
 from pipeline.data.loader import open_dataset
 from pipeline.data.sources import DataSource
 from pipeline.io import atomic_save_npz, atomic_torch_save, atomic_write_json, atomic_write_text
+from pipeline.progress import Progress
 from pipeline.provenance import provenance
 from pipeline.registry import hparams_class, model_class
 
@@ -91,9 +92,10 @@ def _finite_or_none(x: float) -> float | None:
 def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profile: str,
               ckpt_root: Path = checkpoint.CHECKPOINT_ROOT,
               settings: Mapping[str, Any] | None = None,
-              curve: CurveReference | None = None) -> RunOutcome:
+              curve: CurveReference | None = None, in_worker: bool = False) -> RunOutcome:
     """Train one run into ``out`` (see the module docstring); with ``curve``, a run whose
-    ``train.eval_every`` > 0 also records its learning curve."""
+    ``train.eval_every`` > 0 also records its learning curve. ``in_worker``: one of several
+    runs sharing stderr, so progress is logged as lines, never as a bar."""
     hp_cls = hparams_class(run.model)
     hp = hparams_lib.build(hp_cls, run.hparams, f"experiments.{run.experiment}.hparams")
     steps, batch = run.train["steps"], run.train["batch_size"]
@@ -143,9 +145,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
     t0 = time.perf_counter()
     window_t, window_steps = t0, 0
     step = start
-    from tqdm import tqdm
-
-    bar = tqdm(total=steps, initial=start, desc=run.id, disable=None, mininterval=2.0, leave=False)
+    progress = Progress(run.id, steps, start, per_call, bar=False if in_worker else None)
     while step < steps and status == "ok":
         x, y = data.batch(step, per_call, run.seed)
         if nan_at is not None and step == nan_at:
@@ -157,7 +157,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         count += 1
         step += 1
         window_steps += 1
-        bar.update(1)
+        progress.update(step)
         if step % log_every == 0 or step == steps:
             now = time.perf_counter()
             row = {"step": step, **{k: (v / count).item() for k, v in sums.items()}}
@@ -173,7 +173,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
             t0, window_t = t0 + spent, window_t + spent  # the clocks count training only
         if step % ckpt_every == 0 or step == steps or status != "ok":
             save_checkpoint(step)
-    bar.close()
+    progress.close()
     wall = elapsed_before + time.perf_counter() - t0
     trained_now = step - start
     images_per_s = trained_now * per_call / max(time.perf_counter() - t0, 1e-9) if trained_now else 0.0
@@ -257,7 +257,8 @@ def _start_worker(plan: Plan, job: Job, data_dir: Path, ref_dir: Path | None, wo
 def _train_in_worker(run: Run, out: Path, ckpt_root: Path) -> RunOutcome:
     plan = _WORKER["plan"]
     device, data, curve = _WORKER["context"]
-    return train_run(run, data, out, device, plan.profile, ckpt_root, plan.params["runtime"], curve)
+    return train_run(run, data, out, device, plan.profile, ckpt_root, plan.params["runtime"], curve,
+                     in_worker=True)
 
 
 def train_job(plan: Plan, job: Job, data_dir: Path, out_dir: Path,
