@@ -4,7 +4,14 @@
 #
 #   snakemake --workflow-profile profiles/local            # this machine
 #   snakemake --workflow-profile profiles/slurm            # a SLURM cluster
+#
+# Train, reference and score each run as a GPU rule and a CPU rule with the same
+# command (pipeline/cluster.py says which jobs need a GPU), so that a cluster
+# profile requests GPUs only where they are used. `--config allow_missing=true`
+# (on in profiles/slurm) passes --allow-missing to aggregate and report and, when
+# jobs still fail after their retries, reports from whatever was scored.
 
+from pipeline import cluster
 from pipeline.config import SCHEMA_FILE, make_plan
 from snakemake.utils import validate
 
@@ -12,8 +19,12 @@ from snakemake.utils import validate
 configfile: "params.yaml"
 
 
+ALLOW_MISSING = cluster.truthy(config.pop("allow_missing", False))  # not a params.yaml key
 validate(config, str(SCHEMA_FILE))
-RUNLIST = make_plan(config).run_list()
+PLAN = make_plan(config)
+RUNLIST = PLAN.run_list()
+DEVICE = cluster.split(PLAN)
+MISSING_FLAG = " --allow-missing" if ALLOW_MISSING else ""
 FETCH, REFS, JOBS = RUNLIST["fetch"], RUNLIST["references"], RUNLIST["jobs"]
 CURVE_JOBS = RUNLIST["curve_jobs"]
 ENV = "profiles/conda/pipeline.yaml"
@@ -65,6 +76,8 @@ def curve_ref(w):
 
 
 rule train:
+    wildcard_constraints:
+        experiment=DEVICE["gpu_train"],
     input:
         data=lambda w: job_of(w)["data"],
         ref=curve_ref,
@@ -95,7 +108,14 @@ rule train:
         "python -m pipeline train {wildcards.experiment}.{wildcards.shard} --data {input.data}{params.ref_arg} --out {output} --log {log}"
 
 
+use rule train as train_cpu with:
+    wildcard_constraints:
+        experiment=DEVICE["cpu_train"],
+
+
 rule reference:
+    wildcard_constraints:
+        dataset=DEVICE["cpu_reference"],
     input:
         data=lambda w: REFS[w.dataset]["data"],
         code="pipeline/metrics",
@@ -111,7 +131,14 @@ rule reference:
         "python -m pipeline reference {wildcards.dataset} --data {input.data} --out {output} --log {log}"
 
 
+use rule reference as reference_inception with:
+    wildcard_constraints:
+        dataset=DEVICE["gpu_reference"],
+
+
 rule score:
+    wildcard_constraints:
+        experiment=DEVICE["cpu_score"],
     input:
         runs="runs/{experiment}/shard{shard}",
         data=lambda w: job_of(w)["data"],
@@ -129,6 +156,11 @@ rule score:
         "python -m pipeline score {wildcards.experiment}.{wildcards.shard} --runs {input.runs} --data {input.data} --ref {input.ref} --out {output} --log {log}"
 
 
+use rule score as score_inception with:
+    wildcard_constraints:
+        experiment=DEVICE["gpu_score"],
+
+
 rule aggregate:
     input:
         scores=[job["scores"] for job in JOBS.values()],
@@ -141,12 +173,13 @@ rule aggregate:
         "reports/aggregate/metrics.json",
     params:
         scoring=config["scoring"],
+        missing=MISSING_FLAG,
     log:
         "logs/aggregate.log",
     conda:
         ENV
     shell:
-        "python -m pipeline aggregate --scores scores --refs refs --out reports/aggregate --log {log}"
+        "python -m pipeline aggregate --scores scores --refs refs --out reports/aggregate --log {log}{params.missing}"
 
 
 rule report:
@@ -163,9 +196,25 @@ rule report:
         "reports/report.html",
         directory("reports/figures"),
         directory("reports/plots"),
+    params:
+        missing=MISSING_FLAG,
     log:
         "logs/report.log",
     conda:
         ENV
     shell:
-        "python -m pipeline report --aggregate reports/aggregate --runs runs --refs refs --out reports --log {log}"
+        "python -m pipeline report --aggregate reports/aggregate --runs runs --refs refs --out reports --log {log}{params.missing}"
+
+
+onerror:
+    # Jobs failed after their retries, so aggregate and report (which need every score
+    # file as input) did not run: with allow_missing, build them here, on the submit host
+    # (CPU only), from what was scored; the report lists the missing jobs. A rerun of the
+    # workflow retries the failed jobs (training resumes from its checkpoints).
+    if ALLOW_MISSING:
+        shell(
+            "python -m pipeline aggregate --scores scores --refs refs --out reports/aggregate"
+            " --log logs/aggregate.log --allow-missing"
+            " && python -m pipeline report --aggregate reports/aggregate --runs runs --refs refs"
+            " --out reports --log logs/report.log --allow-missing"
+        )

@@ -54,7 +54,8 @@ def test_ci_profile_through_slurm_matches_a_local_run(repo, cluster, tmp_path_fa
     for folder in (root, local):
         subprocess.run([sys.executable, "-m", "pipeline", "profile", "ci"], cwd=folder, check=True, env=env,
                        capture_output=True)
-    rules = ("reference", "train", "score", "aggregate", "report")
+    rules = ("reference", "reference_inception", "train", "train_cpu", "score", "score_inception", "aggregate",
+             "report")
     overrides = [f"{rule}:{kv}" for rule in rules for kv in SMALL.split()]
     start = time.time()
     proc = subprocess.run(
