@@ -1,6 +1,7 @@
 # The pipeline DAG for Snakemake: the same jobs, commands and outputs as
 # dvc.yaml. params.yaml is validated with the same JSON schema as the CLI uses
-# and expanded with the same code (pipeline.config.make_plan).
+# and expanded with the same code (pipeline.config.make_plan); it is read as YAML 1.2,
+# as the CLI and DVC read it (`lr: 1e-3` is a number).
 #
 #   snakemake --workflow-profile profiles/local            # this machine
 #   snakemake --workflow-profile profiles/slurm            # a SLURM cluster
@@ -12,12 +13,14 @@
 # jobs still fail after their retries, reports from whatever was scored.
 
 from pipeline import cluster
-from pipeline.config import SCHEMA_FILE, make_plan
+from pipeline.config import PARAMS_FILE, SCHEMA_FILE, load_params, make_plan
 from snakemake.utils import validate
 
 
 configfile: "params.yaml"
 
+
+config.update(load_params(PARAMS_FILE))  # again as YAML 1.2 (Snakemake's loader is YAML 1.1)
 
 ALLOW_MISSING = cluster.truthy(config.pop("allow_missing", False))  # not a params.yaml key
 validate(config, str(SCHEMA_FILE))
@@ -38,6 +41,7 @@ wildcard_constraints:
 
 localrules:
     all,
+    validate,
     fetch,
 
 
@@ -47,8 +51,27 @@ rule all:
         "reports/report.html",
 
 
+# dvc.yaml's validate stage: the whole params file, checked again whenever it changes.
+# `ancient`: the fetches need the check to have passed, but never rerun because it reran.
+rule validate:
+    input:
+        "params.yaml",
+        "pipeline/config.py",
+        "pipeline/schema",
+        "pipeline/hparams",
+    output:
+        "logs/params.valid",
+    log:
+        "logs/validate.log",
+    conda:
+        ENV
+    shell:
+        "python -m pipeline plan --summary --stamp {output} --log {log}"
+
+
 rule fetch:
     input:
+        ancient("logs/params.valid"),
         "pipeline/data/fetch.py",
         "pipeline/data/formats.py",
         "pipeline/data/synthetic.py",

@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         except PipelineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except PermissionError as exc:  # e.g. a read-only output folder
+            print(f"error: {exc.filename or exc}: permission denied; give this user access to it "
+                  "(e.g. chmod u+w on its folder) or choose another --out", file=sys.stderr)
+            return 2
         except BrokenPipeError:  # output piped into `head` and the like
             return 0
         except Exception:

@@ -30,9 +30,10 @@ import yaml
 
 from pipeline import hparams as hparams_lib
 from pipeline.data.kinds import KINDS
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, did_you_mean
 from pipeline.metrics.registry import data_type, resolve_metrics
 from pipeline.registry import MODELS, hparams_class
+from pipeline.yaml12 import YAMLSyntaxError, load_yaml
 
 PARAMS_FILE = Path("params.yaml")
 RUNS_FILE = Path("runs.yaml")
@@ -60,41 +61,48 @@ REPORTING_KEYS = ("log_every", "eval_every", "eval_n")
 
 
 def read_yaml(path: Path | str) -> Any:
+    """A params file read as YAML 1.2, as DVC reads it (:mod:`pipeline.yaml12`)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: file not found (run from the repository root, or pass --params)")
     try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
+        return load_yaml(path.read_text())
+    except YAMLSyntaxError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
 
 def load_schema() -> dict:
-    return yaml.safe_load(SCHEMA_FILE.read_text())
+    return load_yaml(SCHEMA_FILE.read_text())
+
+
+BOUND_WORDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 
 
 def _dotted(path: Sequence[Any]) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
-def _schema_message(error: Any) -> str:
-    """Turn a jsonschema error into 'key = value: what is allowed'."""
-    where = _dotted(error.absolute_path)
+def _schema_message(error: Any, where: str | None = None) -> str:
+    """Turn a jsonschema error into 'key = value: what is allowed' (``where``: the key's
+    dotted path, when the validated instance is not the whole params file)."""
+    where = where or _dotted(error.absolute_path)
     v = error.validator
     if v == "enum":
         allowed = ", ".join(map(str, error.validator_value))
-        return f"{where} = {error.instance!r}: unknown value; allowed: {allowed}"
+        hint = did_you_mean(error.instance, error.validator_value)
+        return f"{where} = {error.instance!r}: unknown value{hint}; allowed: {allowed}"
     if v == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return f"{where}: missing required key(s) {', '.join(missing)}"
     if v == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        return f"{where}: unknown key(s) {', '.join(extra)}; allowed: {', '.join(allowed)}"
+        named = ", ".join(f"{key}{did_you_mean(key, allowed)}" for key in extra)
+        return f"{where}: unknown key(s) {named}; allowed: {', '.join(allowed) or 'none'}"
     if v == "type":
         return f"{where} = {error.instance!r}: expected {error.validator_value}"
-    if v in ("minimum", "exclusiveMinimum", "maximum"):
-        word = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<="}[v]
+    if v in BOUND_WORDS:
+        word = BOUND_WORDS[v]
         return f"{where} = {error.instance!r}: must be {word} {error.validator_value}"
     if v in ("minItems", "minProperties"):
         return f"{where}: must not be empty (at least {error.validator_value} entries)"
@@ -111,6 +119,22 @@ def validate_schema(params: Any) -> None:
         raise ConfigError("params.yaml is invalid:\n  " + "\n  ".join(lines))
 
 
+def _check_per_dataset_keys(params: Mapping[str, Any]) -> None:
+    """``scoring.*_overrides`` name datasets defined under ``datasets``, and the scoring
+    settings build (the reference and score stages read them later; a typo stops here)."""
+    from pipeline.metrics.settings import load_settings
+
+    scoring = params.get("scoring") or {}
+    for block in ("classifier_overrides", "quality_floor_overrides"):
+        for name in scoring.get(block) or {}:
+            if name not in params["datasets"]:
+                raise ConfigError(
+                    f"scoring.{block}.{name}: no such dataset{did_you_mean(name, params['datasets'])}; "
+                    f"defined: {', '.join(sorted(params['datasets']))}"
+                )
+    load_settings(scoring)
+
+
 def load_params(path: Path | str = PARAMS_FILE) -> dict:
     """Read and fully validate params.yaml; raises ConfigError naming the bad key."""
     params = read_yaml(path)
@@ -118,6 +142,7 @@ def load_params(path: Path | str = PARAMS_FILE) -> dict:
         raise ConfigError(f"{path}: expected a mapping at the top level")
     validate_schema(params)
     make_plan(params)  # semantic checks: references, hparams, dataset options
+    _check_per_dataset_keys(params)
     return params
 
 
@@ -247,7 +272,8 @@ class Plan:
                 return j
         known = ", ".join(j.id for j in self.jobs[:20])
         raise ConfigError(
-            f"job {job_id!r} is not in params.yaml (known: {known}{', ...' if len(self.jobs) > 20 else ''}). "
+            f"job {job_id!r} is not in params.yaml{did_you_mean(job_id, (j.id for j in self.jobs))} "
+            f"(known: {known}{', ...' if len(self.jobs) > 20 else ''}). "
             "If you edited params.yaml, regenerate the DVC run list: python -m pipeline plan --write"
         )
 
@@ -305,8 +331,8 @@ def _dataset_configs(params: Mapping[str, Any]) -> dict[str, DatasetConfig]:
             base = options.base
             if base not in datasets:
                 raise ConfigError(
-                    f"datasets.{name}.base = {base!r}: no such dataset; define it under datasets "
-                    f"(known: {', '.join(sorted(datasets))})"
+                    f"datasets.{name}.base = {base!r}: no such dataset{did_you_mean(base, datasets)}; "
+                    f"define it under datasets (known: {', '.join(sorted(datasets))})"
                 )
             if datasets[base]["kind"] not in DERIVED_BASE_KINDS:
                 raise ConfigError(
@@ -332,6 +358,9 @@ def _grid_points(exp_name: str, grid: Mapping[str, Any] | None) -> list[tuple[in
                 f"experiments.{exp_name}.grid.space.{key}: grid keys must start with one of "
                 f"{', '.join(GRID_PREFIXES)}"
             )
+        section, _, name = key.partition(".")
+        if section != "hparams":  # hparams values: checked by the typed hyperparameters
+            _check_grid_values(f"experiments.{exp_name}.grid.space.{key}", section, name, space[key])
     keys = list(space)
     combos = list(itertools.product(*(space[k] for k in keys)))
     indices = list(range(len(combos)))
@@ -344,6 +373,23 @@ def _grid_points(exp_name: str, grid: Mapping[str, Any] | None) -> list[tuple[in
         rng = random.Random(grid.get("sample_seed", 0))
         indices = sorted(rng.sample(indices, sample))
     return [(i, dict(zip(keys, combos[i]))) for i in indices]
+
+
+def _check_grid_values(where: str, section: str, name: str, values: Sequence[Any]) -> None:
+    """A grid's ``train.*`` / ``sample.*`` values meet the schema of that key, as if each
+    were written under the experiment's ``train`` / ``sample``."""
+    import jsonschema
+
+    schema = load_schema()
+    allowed = schema["properties"]["experiments"]["additionalProperties"]["properties"][section]["properties"]
+    if name not in allowed:
+        raise ConfigError(f"{where}: unknown key {name}{did_you_mean(name, allowed)}; "
+                          f"allowed: {', '.join(sorted(allowed))}")
+    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], **allowed[name]})
+    for i, value in enumerate(values):
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+        if error is not None:
+            raise ConfigError("params.yaml is invalid:\n  " + _schema_message(error, f"{where}[{i}]"))
 
 
 def _apply_overrides(exp: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -382,7 +428,8 @@ def make_plan(params: Mapping[str, Any]) -> Plan:
         where = f"experiments.{exp_name}"
         if exp["dataset"] not in datasets:
             raise ConfigError(
-                f"{where}.dataset = {exp['dataset']!r}: no such dataset; defined: {', '.join(sorted(datasets))}"
+                f"{where}.dataset = {exp['dataset']!r}: no such dataset"
+                f"{did_you_mean(exp['dataset'], datasets)}; defined: {', '.join(sorted(datasets))}"
             )
         if "/" in exp_name or "." in exp_name:
             raise ConfigError(f"{where}: experiment names may not contain '/' or '.'")
@@ -474,5 +521,6 @@ def profile_path(name: str) -> Path:
     path = PROFILES_DIR / f"{name}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
-        raise ConfigError(f"profile {name!r} not found at {path}; available: {', '.join(known)}")
+        raise ConfigError(f"profile {name!r} not found at {path}{did_you_mean(name, known)}; "
+                          f"available: {', '.join(known)}")
     return path

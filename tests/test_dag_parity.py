@@ -79,14 +79,23 @@ def test_same_outputs(both):
 
 
 def test_same_data_dependencies(both):
-    """Inputs that are pipeline products (data/, refs/, runs/, scores/, reports/) agree;
-    source-code dependencies may be declared at different granularity."""
+    """Inputs that are pipeline products (data/, refs/, runs/, scores/, reports/, the validate
+    stage's stamp) agree; source-code dependencies may be declared at different granularity."""
     dvc, smk = both
     expand_directory_deps(dvc)
-    products = ("data/", "refs/", "runs/", "scores/", "reports/")
+    products = ("data/", "refs/", "runs/", "scores/", "reports/", "logs/params.valid")
     for cmd in dvc:
         pick = lambda deps: {d for d in deps if d.startswith(products)}
         assert pick(dvc[cmd]["deps"]) == pick(smk[cmd]["deps"]), cmd
+
+
+def test_every_fetch_waits_for_the_validated_params(both):
+    """The validate stage (the whole params file) runs before any fetch, in both engines."""
+    for deps in both:
+        validate = [cmd for cmd in deps if " plan " in cmd and "--stamp logs/params.valid" in cmd]
+        fetches = [job for cmd, job in deps.items() if cmd.startswith("python -m pipeline fetch ")]
+        assert len(validate) == 1 and fetches
+        assert all("logs/params.valid" in job["deps"] for job in fetches)
 
 
 def test_every_planned_job_has_a_train_and_score_stage(both, repo):

@@ -107,6 +107,22 @@ def test_malformed_params_fail_before_any_work(repo, tmp_path, edit, key):
     assert "Traceback" not in proc.stderr and not (tmp_path / "runs").exists()
 
 
+def test_a_typo_anywhere_in_params_stops_dvc_repro_before_any_work(repo, tmp_path):
+    """No stage tracks a misspelt top-level key, but the validate stage depends on the
+    whole file: `dvc repro` runs it first and stops there, naming the key and the fix."""
+    root = clone(repo, tmp_path)
+    run([sys.executable, "-m", "pipeline", "profile", "ci"], root)
+    run(["dvc", "repro", "validate"], root)
+    params = root / "params.yaml"
+    params.write_text(params.read_text().replace("\nscoring:", "\nscorring:", 1))
+    proc = subprocess.run(["dvc", "repro"], cwd=root, capture_output=True, text=True, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "scorring (did you mean scoring?)" in out and "Traceback" not in out
+    assert "Running stage 'validate'" in proc.stdout
+    assert not any(p.is_dir() for p in (root / "data").iterdir()) and not (root / "runs").exists()
+
+
 def test_second_concurrent_dvc_repro_refuses_with_the_lock_message(fault_repo):
     root = fault_repo
     first = subprocess.Popen(["dvc", "repro", "--force", "train@gan_long.0"], cwd=root,

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.config import load_params, make_plan
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, did_you_mean
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,7 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(load_params(args.params))
     if args.name not in plan.datasets:
-        raise ConfigError(f"dataset {args.name!r} is not in params.yaml; defined: {', '.join(sorted(plan.datasets))}")
+        raise ConfigError(f"dataset {args.name!r} is not in params.yaml{did_you_mean(args.name, plan.datasets)}; "
+                          f"defined: {', '.join(sorted(plan.datasets))}")
     cfg = plan.datasets[args.name]
     out = Path(args.out or f"data/{cfg.storage}")
     if args.verify:

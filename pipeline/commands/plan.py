@@ -1,4 +1,9 @@
-"""``plan``: validate params.yaml, print the run table, optionally write runs.yaml."""
+"""``plan``: validate params.yaml, print the run table, optionally write runs.yaml.
+
+``--stamp PATH`` is the DVC / Snakemake ``validate`` stage: it depends on the whole
+params file, so any edit (even a misspelled top-level key that no stage tracks) is
+validated before any other stage runs, and every ``fetch`` depends on its output.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,11 @@ import argparse
 from collections import Counter
 
 from pipeline.config import RUNS_FILE, load_params, make_plan, run_list_is_current, write_run_list
+from pipeline.io import atomic_write_text
+
+# The stamp's content never changes: the stages after `validate` rerun for their own
+# parameters only, never because some other part of params.yaml changed.
+STAMP_TEXT = "The params file passed `python -m pipeline plan` (schema, hyperparameters, references).\n"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the DVC run list (default runs.yaml)")
     p.add_argument("--check", action="store_true", help="exit 1 if runs.yaml is out of date")
     p.add_argument("--summary", action="store_true", help="print run counts per experiment only")
+    p.add_argument("--stamp", metavar="PATH",
+                   help="once the params are valid, write PATH (the validate stage's output)")
 
 
 def format_table(rows: list[dict]) -> str:
@@ -25,6 +37,8 @@ def format_table(rows: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(load_params(args.params))
+    if args.stamp:
+        atomic_write_text(args.stamp, STAMP_TEXT)
     runs = plan.runs()
     if args.check:
         if not run_list_is_current(plan):

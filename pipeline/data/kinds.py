@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import SEED_LIMIT, hp
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class OfflineSplitOptions:
     """A small dataset shipped inside a Python package, split once with a fixed seed."""
 
     test_size: int = hp(1000, "ours", gt=0)
-    split_seed: int = hp(0, "ours", ge=0)
+    split_seed: int = hp(0, "ours", ge=0, lt=SEED_LIMIT)
     pad_to: int = hp(0, "ours", ge=0, note="zero-pad images to this size (0 = keep)")
 
 
@@ -51,7 +51,7 @@ class AffineOptions:
     base: str = hp("mnist_subset", "ours", note="dataset name of an MNIST-like source")
     canvas: int = hp(40, "code", gt=28)
     max_angle: int = hp(20, "code", ge=0, le=180)
-    test_seed: int = hp(12345, "ours", ge=0, note="seed of the fixed held-out transforms")
+    test_seed: int = hp(12345, "ours", ge=0, lt=SEED_LIMIT, note="seed of the fixed held-out transforms")
 
 
 @dataclass(frozen=True)

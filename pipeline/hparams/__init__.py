@@ -22,10 +22,18 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, did_you_mean
 
 Source = Literal["paper", "code", "ours"]
 SOURCES: tuple[str, ...] = ("paper", "code", "ours")
+
+# Sanity bounds (ours), shared with pipeline/schema/params.schema.yaml: a step count above
+# MAX_STEPS, a learning rate above MAX_LR or a seed outside [0, SEED_LIMIT) is a typo, not an
+# experiment (10**8 steps is ~200x the longest published schedule here; torch.manual_seed takes
+# 64-bit seeds and the sampling / learning-curve streams add offsets below 2**24).
+MAX_STEPS = 10**8
+MAX_LR = 10.0
+SEED_LIMIT = 2**63
 
 
 def hp(
@@ -137,9 +145,9 @@ def build(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
+        named = ", ".join(f"{key}{did_you_mean(key, fields)}" for key in unknown)
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)} for {cls.__name__}; "
-            f"allowed: {', '.join(sorted(fields))}"
+            f"{where}: unknown key(s) {named} for {cls.__name__}; allowed: {', '.join(sorted(fields))}"
         )
     hints = typing.get_type_hints(cls)
     checked = {}

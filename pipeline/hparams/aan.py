@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, MAX_STEPS, hp
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class AANHParams:
     batchnorm: bool = hp(True, "ours", note="DCGAN's BN: G all but the output; F all but the first layer (visible layer included)")
     leak: float = hp(0.2, "ours", ge=0, lt=1, note="LeakyReLU slope in D (DCGAN's value)")
     init_std: float = hp(0.02, "ours", gt=0, note="N(0, std^2) weights of F, C, G (DCGAN's init)")
-    lr: float = hp(0.0002, "ours", gt=0, note="Adam for D and G [paper]; rate DCGAN's")
+    lr: float = hp(0.0002, "ours", gt=0, le=MAX_LR, note="Adam for D and G [paper]; rate DCGAN's")
     adam_betas: list[float] = hp([0.5, 0.999], "ours", ge=0, lt=1, note="DCGAN's betas")
     g_loss: Literal["non_saturating", "saturating"] = hp(
         "non_saturating", "ours",
@@ -48,15 +48,15 @@ class AANHParams:
         note="spin: F ends in tanh (the paper's choice); gaussian: F ends in LeakyReLU (reported to work poorly)",
     )
     rbm_learning: Literal["cd", "pcd"] = hp("cd", "paper", note="CD-k from F(real), or persistent chains")
-    cd_k: int = hp(1, "ours", ge=1, note="Gibbs steps per RBM update; G is fed this update's negative samples")
-    rbm_lr: float = hp(0.01, "ours", gt=0, note="SGD [paper]")
+    cd_k: int = hp(1, "ours", ge=1, le=MAX_STEPS, note="Gibbs steps per RBM update; G is fed this update's negative samples")
+    rbm_lr: float = hp(0.01, "ours", gt=0, le=MAX_LR, note="SGD [paper]")
     rbm_momentum: float = hp(0.5, "ours", ge=0, lt=1, note="SGD momentum [paper]")
     rbm_init_std: float = hp(0.01, "ours", gt=0, note="RBM weights N(0, std^2), biases 0 (Hinton's guide)")
     g_input: Literal["sample", "mean"] = hp(
         "sample", "paper", note="G's input: the sampled visible (spin) states; mean: E[v | h] of the last step (ours)"
     )
-    sample_steps: int = hp(1000, "ours", ge=1, note="Gibbs steps from a random start when generating samples")
-    chain_steps: int = hp(10, "paper", ge=1, note="Gibbs-steps figure: G's images after 1..N steps")
+    sample_steps: int = hp(1000, "ours", ge=1, le=MAX_STEPS, note="Gibbs steps from a random start when generating samples")
+    chain_steps: int = hp(10, "paper", ge=1, le=MAX_STEPS, note="Gibbs-steps figure: G's images after 1..N steps")
     chain_rows: int = hp(8, "ours", ge=1, note="chains shown in the Gibbs-steps figure")
     chain_probe: int = hp(256, "ours", ge=1, note="chains averaged for the measured change per Gibbs step")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, MAX_STEPS, hp
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class DCDHParams:
     )
     n_dis: int = hp(5, "code", ge=1, note="critic updates per G update (each on a fresh minibatch)")
     g_batch_factor: int = hp(2, "code", ge=1, note="G update on factor x batch samples (code: 128 vs 64)")
-    lr: float = hp(2e-4, "code", gt=0)
+    lr: float = hp(2e-4, "code", gt=0, le=MAX_LR)
     adam_betas: list[float] = hp([0.0, 0.9], "code", ge=0, lt=1)
     lr_decay: Literal["linear", "none"] = hp("linear", "code", note="lr -> 0 linearly over each phase")
-    base_steps: int = hp(50000, "code", gt=0, note="G updates of base training (SNGAN: 50k)")
-    finetune_steps: int = hp(50000, "code", ge=0, note="contrastive fine-tuning iterations")
-    finetune_lr: float = hp(2e-4, "code", gt=0, note="fresh Adam (same betas) for the fine-tuned critic")
+    base_steps: int = hp(50000, "code", gt=0, le=MAX_STEPS, note="G updates of base training (SNGAN: 50k)")
+    finetune_steps: int = hp(50000, "code", ge=0, le=MAX_STEPS, note="contrastive fine-tuning iterations")
+    finetune_lr: float = hp(2e-4, "code", gt=0, le=MAX_LR, note="fresh Adam (same betas) for the fine-tuned critic")
     finetune_loss: Literal["hinge", "wgan_l2"] = hp(
         "hinge", "code",
         note="hinge on real vs Langevin samples (image code); wgan_l2: D(neg) - D(real) + l2 (D(neg)^2 + D(real)^2)"
@@ -58,11 +58,11 @@ class DCDHParams:
         note="False: one Langevin batch and one real batch reused for the n_dis updates (image code);"
         " True: fresh ones per update (toy code)",
     )
-    pixel_steps: int = hp(20, "code", ge=1)
+    pixel_steps: int = hp(20, "code", ge=1, le=MAX_STEPS)
     pixel_step_size: float = hp(1.0, "code", gt=0)
     pixel_noise: float = hp(0.005, "code", ge=0, note="std of the Gaussian noise added per step")
     pixel_grad_clip: float = hp(1.0, "code", ge=0, note="clip each gradient entry to +-c (0: off)")
-    latent_steps: int = hp(20, "code", ge=1)
+    latent_steps: int = hp(20, "code", ge=1, le=MAX_STEPS)
     latent_step_size: float = hp(1.0, "code", gt=0)
     latent_noise: float = hp(0.005, "code", ge=0, note="sigma: noise sqrt(eps) sigma N(0, I); temperature sigma^2")
     latent_prior: bool = hp(

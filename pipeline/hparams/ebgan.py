@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, hp
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class EBGANHParams:
     )
     margin: float = hp(10.0, "paper", gt=0, note="m in Eq. 1; 20 (CelebA) and 80 (LSUN) at 64x64")
     pt_weight: float = hp(0.0, "paper", ge=0, note="lambda_PT; 0.1 for EBGAN-PT (Sec. 2.4)")
-    lr: float = hp(0.001, "paper", gt=0, note="Adam for D and G (Sec. 4.1)")
+    lr: float = hp(0.001, "paper", gt=0, le=MAX_LR, note="Adam for D and G (Sec. 4.1)")
     adam_betas: list[float] = hp([0.5, 0.999], "ours", ge=0, lt=1, note="DCGAN's beta1 = 0.5, which the paper follows")
 
     def validate(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, MAX_STEPS, hp
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,14 @@ class EBGANSSLHParams:
     noise_std: float = hp(0.3, "paper", ge=0, note="corruption of every layer (Rasmus et al. 2015)")
     recon_weight: float = hp(1000 / 784, "paper", gt=0, note="lambda_L2 on the squared input error")
     labelled_batch: int = hp(100, "paper", gt=0, note="labelled examples per step (mini-batch 100)")
-    lr: float = hp(5e-4, "paper", gt=0, note="D (the ladder); 2e-4 for the LN baseline")
-    lr_g: float = hp(2.5e-4, "paper", gt=0)
+    lr: float = hp(5e-4, "paper", gt=0, le=MAX_LR, note="D (the ladder); 2e-4 for the LN baseline")
+    lr_g: float = hp(2.5e-4, "paper", gt=0, le=MAX_LR)
     adam_beta1: float = hp(0.5, "paper", ge=0, lt=1)
-    lr_decay_start: int = hp(120_000, "paper", ge=0, note="linear decay to 0 from here; LN: 80k")
-    lr_decay_end: int = hp(180_000, "paper", gt=0, note="= train.steps; LN: 120k")
+    lr_decay_start: int = hp(120_000, "paper", ge=0, le=MAX_STEPS, note="linear decay to 0 from here; LN: 80k")
+    lr_decay_end: int = hp(180_000, "paper", gt=0, le=MAX_STEPS, note="= train.steps; LN: 120k")
     margin: float = hp(16.0, "paper", ge=0, note="initial margin, on the scale of the energy below")
-    margin_decay_steps: int = hp(60_000, "paper", gt=0, note="margin decays linearly to 0 over these steps")
-    g_steps: int = hp(60_000, "paper", ge=0, note="G trains until here, then only D trains")
+    margin_decay_steps: int = hp(60_000, "paper", gt=0, le=MAX_STEPS, note="margin decays linearly to 0 over these steps")
+    g_steps: int = hp(60_000, "paper", ge=0, le=MAX_STEPS, note="G trains until here, then only D trains")
     z_dim: int = hp(100, "ours", gt=0)
     g_layers: int = hp(5, "ours", ge=1, note="G not published: the grid's best EBGAN G (sizeG 800)")
     g_size: int = hp(800, "ours", gt=0)

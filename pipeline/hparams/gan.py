@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, MAX_STEPS, hp
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,14 @@ class GANHParams:
     d_input_keep: float = hp(0.8, "code", gt=0, le=1, note="dropout keep probability on D's input")
     d_hidden_keep: float = hp(0.5, "code", gt=0, le=1, note="dropout keep probability on D's hidden layers")
     optimizer: Literal["sgd", "adam"] = hp("sgd", "code")
-    lr: float = hp(0.1, "code", gt=0)
+    lr: float = hp(0.1, "code", gt=0, le=MAX_LR)
     lr_decay: float = hp(1.000004, "code", ge=1, note="lr divided by this every update")
-    lr_min: float = hp(1e-6, "code", ge=0)
+    lr_min: float = hp(1e-6, "code", ge=0, le=MAX_LR)
     momentum_start: float = hp(0.5, "code", ge=0, lt=1)
     momentum_end: float = hp(0.7, "code", ge=0, lt=1)
     momentum_ramp_epochs: int = hp(250, "code", ge=1, note="momentum rises linearly over epochs 1..N")
     adam_betas: list[float] = hp([0.5, 0.999], "ours", ge=0, lt=1, note="only with optimizer: adam")
-    k_steps: int = hp(1, "paper", ge=1, note="D steps per G step, each on a fresh minibatch")
+    k_steps: int = hp(1, "paper", ge=1, le=MAX_STEPS, note="D steps per G step, each on a fresh minibatch")
     g_loss: Literal["non_saturating", "saturating"] = hp(
         "non_saturating", "paper", note="G minimises -log D(G(z)) (paper's practical advice); saturating: log(1-D(G(z)))"
     )

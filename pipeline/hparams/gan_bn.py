@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, hp
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class GANBNHParams:
     d_init_std: float = hp(0.002, "paper", gt=0, note="D weights N(0, std^2), biases 0; read as a std")
     optimizer_d: Literal["adam", "sgd"] = hp("sgd", "paper", note="optimD")
     optimizer_g: Literal["adam", "sgd"] = hp("sgd", "paper", note="optimG")
-    lr: float = hp(0.01, "paper", gt=0, note="one learning rate for D and G")
+    lr: float = hp(0.01, "paper", gt=0, le=MAX_LR, note="one learning rate for D and G")
     sgd_momentum: float = hp(0.0, "ours", ge=0, lt=1, note="plain SGD: the paper names no momentum")
     adam_betas: list[float] = hp([0.5, 0.999], "ours", ge=0, lt=1, note="DCGAN's beta1 = 0.5")
     g_loss: Literal["non_saturating", "saturating"] = hp(

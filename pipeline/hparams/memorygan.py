@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.hparams import hp
+from pipeline.hparams import MAX_LR, MAX_STEPS, hp
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,13 @@ class MemoryGANHParams:
         "sigmoid", "code", note="tanh: networks see images in [-1, 1]"
     )
     # -- optimisation ----------------------------------------------------------------------
-    lr: float = hp(2e-4, "paper", gt=0)
+    lr: float = hp(2e-4, "paper", gt=0, le=MAX_LR)
     adam_betas: list[float] = hp([0.5, 0.999], "code", ge=0, lt=1)
     lr_decay_steps: int = hp(
         0,
         "code",
         ge=0,
+        le=MAX_STEPS,
         note="linear decay of lr to 0 over this many steps (CIFAR-10: the run's steps); 0 = none",
     )
     augment: bool = hp(
@@ -144,6 +145,7 @@ class MemoryGANHParams:
         0,
         "ours",
         ge=0,
+        le=MAX_STEPS,
         note="timed train steps of this model and its -Memory DCGAN after training; 0 = skip",
     )
 

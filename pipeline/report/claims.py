@@ -114,10 +114,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, did_you_mean
 from pipeline.report import floor, stats
+from pipeline.yaml12 import YAMLSyntaxError, load_yaml
 
 CLAIMS_DIR = Path(__file__).resolve().parents[1] / "claims"
 PAPERS: tuple[str, ...] = ("gan", "ebgan", "aan", "memorygan", "dcd")
@@ -206,7 +206,8 @@ def _text(value: Any, where: str) -> str:
 def _unknown(keys: Any, allowed: set[str], where: str) -> None:
     extra = sorted(set(keys) - allowed)
     if extra:
-        raise ClaimError(f"{where}: unknown key(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+        named = ", ".join(f"{key}{did_you_mean(key, allowed)}" for key in extra)
+        raise ClaimError(f"{where}: unknown key(s) {named}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _selector(raw: Any, where: str) -> dict[str, Any]:
@@ -345,8 +346,8 @@ class ClaimFile:
 def load_claim_file(path: Path | str) -> ClaimFile:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
+        raw = load_yaml(path.read_text())
+    except YAMLSyntaxError as exc:
         raise ClaimError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, Mapping):
         raise ClaimError(f"{path}: expected a mapping with paper, title and claims")
