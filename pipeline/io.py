@@ -1,18 +1,25 @@
-"""Atomic file writes: write a temporary file beside the target, fsync, rename.
+"""Atomic writes: write a temporary file beside the target, fsync, rename; build a
+folder in a temporary folder beside it and swap it in.
 
-A process killed mid-write leaves at most a ``.tmp-*`` file, never a truncated
-target that a later stage would read as valid.
+A process killed mid-write leaves at most a ``.tmp-*`` file or folder, never a
+truncated target that a later stage would read as valid.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import json
 import os
+import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from pipeline.errors import PipelineError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -67,6 +74,79 @@ def atomic_torch_save(path: Path | str, obj: Any) -> Path:
     with atomic_open(path, "wb") as fh:
         torch.save(obj, fh)
     return Path(path)
+
+
+class OutputError(PipelineError):
+    """An output folder cannot be written: names the folder and the fix."""
+
+
+@contextlib.contextmanager
+def staging_dir(parent: Path | str, prefix: str) -> Iterator[Path]:
+    """A new temporary folder ``<parent>/<prefix>*`` (on the target's filesystem, so moving
+    its content into ``parent`` is a rename), removed when the block ends. Folders with the
+    same prefix left there by a killed process are removed first."""
+    parent = Path(parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for stale in parent.glob(f"{prefix}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    except PermissionError:
+        raise OutputError(f"{parent}: not writable by this user; make it writable "
+                          f"(chmod u+w {parent}) or write elsewhere (--out)") from None
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def swap_dir(new: Path | str, target: Path | str) -> None:
+    """Put folder ``new`` in the place of ``target`` and delete the old content.
+
+    On Linux the two names are exchanged in one step (renameat2 RENAME_EXCHANGE), so
+    ``target`` always exists and holds either all of the old or all of the new content.
+    Elsewhere the old folder is renamed aside first: a crash between the two renames
+    leaves it as ``.tmp-old-<name>`` beside a missing ``target``."""
+    new, target = Path(new), Path(target)
+    if target.exists() and _exchange(new, target):
+        shutil.rmtree(new)  # now the old content
+        return
+    old = target.with_name(f".tmp-old-{target.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(stage: Path | str, out: Path | str, names: Sequence[str]) -> None:
+    """Move ``stage/<name>`` over ``out/<name>`` for each name in order: folders with
+    :func:`swap_dir`, files with an atomic rename."""
+    for name in names:
+        src, dst = Path(stage) / name, Path(out) / name
+        if src.is_dir():
+            swap_dir(src, dst)
+        else:
+            os.replace(src, dst)
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step; False where the OS or filesystem cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # glibc < 2.28
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def read_json(path: Path | str) -> Any:

@@ -13,10 +13,7 @@ CelebA, or ``source_dir`` points at a folder holding the official files.
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +25,7 @@ from pipeline.config import DatasetConfig
 from pipeline.data import formats, synthetic
 from pipeline.data.manifest import sha256_file, write_manifest
 from pipeline.errors import DataError
+from pipeline.io import staging_dir, swap_dir
 
 HELDOUT_SEED = 12345  # fixed sample of the toy distributions used as "real held-out data"
 
@@ -210,9 +208,7 @@ def fetch(cfg: DatasetConfig, out: Path) -> Path:
     if not cfg.stored:
         raise DataError(f"dataset {cfg.name!r} is derived from {cfg.storage!r}; fetch {cfg.storage!r} instead")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-fetch-{cfg.name}-", dir=out.parent))
-    try:
+    with staging_dir(out.parent, f".tmp-fetch-{cfg.name}-") as work:
         stage = work / "dataset"
         stage.mkdir()
         if cfg.kind in FETCHERS:
@@ -223,12 +219,5 @@ def fetch(cfg: DatasetConfig, out: Path) -> Path:
             np.save(stage / f"{key}.npy", np.ascontiguousarray(arr))
         extra["shapes"] = {k: list(v.shape) for k, v in arrays.items()}
         write_manifest(stage, cfg.name, cfg.kind, dict(cfg.options), extra)
-        old = out.with_name(f".tmp-old-{out.name}")
-        if out.exists():
-            out.rename(old)
-        stage.rename(out)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(old)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        swap_dir(stage, out)
     return out

@@ -37,10 +37,7 @@ generator: mode metrics of the held-out points, SWD and Parzen of the fresh draw
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -53,7 +50,7 @@ from pipeline.config import Plan
 from pipeline.data.loader import open_dataset
 from pipeline.data.manifest import sha256_file
 from pipeline.data.sources import DataSource
-from pipeline.io import atomic_open, atomic_write_json
+from pipeline.io import atomic_open, atomic_write_json, staging_dir, swap_dir
 from pipeline.metrics import scoring
 from pipeline.metrics.registry import (
     CLASSIFIER,
@@ -172,10 +169,8 @@ def build_reference(plan: Plan, dataset: str, data_dir: Path, out: Path, device:
     dtype = data_type(cfg.kind)
     data = open_dataset(plan.datasets, dataset, data_dir).to(device)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-ref-{dataset}-", dir=out.parent))
     start = time.perf_counter()
-    try:
+    with staging_dir(out.parent, f".tmp-ref-{dataset}-") as work:
         info: dict[str, Any] = {"dataset": dataset, "kind": cfg.kind, "data_type": dtype, "profile": plan.profile}
         if dtype == "image":
             _image_reference(data, cfg.kind, settings, work, device, info)
@@ -189,12 +184,5 @@ def build_reference(plan: Plan, dataset: str, data_dir: Path, out: Path, device:
         info["provenance"] = provenance(device)
         info = scoring.json_safe(info)
         atomic_write_json(work / scoring.REFERENCE_JSON, info)
-        old = out.with_name(f".tmp-old-{out.name}")
-        if out.exists():
-            out.rename(old)
-        work.rename(out)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(old)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        swap_dir(work, out)
     return info

@@ -6,7 +6,9 @@ package and made self-contained: every image is embedded as a base64 data URI,
 the style sheet is inline, and the only links are in-page anchors. Training
 curves are also written as CSV under ``reports/plots/train/``, learning curves
 (:mod:`pipeline.report.curves`) under ``reports/plots/curves/``, for ``dvc plots``
-(the report stage declares ``reports/plots`` with ``x: step``).
+(the report stage declares ``reports/plots`` with ``x: step``). All of it is built in a
+staging folder beside them and swapped in once complete (:data:`PUBLISHED`), so a
+kill at any point of the build leaves the previous report whole.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import base64
 import html
 import math
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import Plan
-from pipeline.io import atomic_write_text
+from pipeline.io import atomic_write_text, publish, staging_dir
 from pipeline.provenance import git_commit, library_versions
 from pipeline.report import aggregate, floor
 from pipeline.report.claims import (
@@ -59,6 +60,10 @@ img{max-width:100%;height:auto;display:block;margin:.6em 0}code{background:#f1f2
 """
 VERDICT_CELL = re.compile(r"<td>(holds|fails|inconclusive|not run)( — below the quality floor)?</td>")
 IMG_SRC = re.compile(r'src="(figures/[^"]+\.png)"')
+# What `report` writes, swapped in from its staging folder in this order once all of it is
+# built: a kill before that leaves the previous report complete (folders first, so the new
+# report.md never names a figure that is not there yet).
+PUBLISHED = ("plots", "figures", "report.html", "report.md")
 
 
 @dataclass
@@ -255,11 +260,20 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
     files: dict[str, ClaimFile] = load_claims(claims_dir)
     results = evaluate_all(files, runs, settings)
     out_dir = Path(out_dir)
-    for stale in ("figures", "plots"):
-        shutil.rmtree(out_dir / stale, ignore_errors=True)
-    (out_dir / "figures").mkdir(parents=True, exist_ok=True)
-    (out_dir / "plots").mkdir(parents=True, exist_ok=True)
+    with staging_dir(out_dir, ".tmp-report-") as stage:
+        figures = _write_report(plan, files, results, settings, runs, summary, Path(runs_root),
+                                Path(refs_dir), stage)
+        publish(stage, out_dir, PUBLISHED)
+        figures = [out_dir / f.relative_to(stage) for f in figures]
+    return ReportOutputs(out_dir / "report.md", out_dir / "report.html", results, figures)
 
+
+def _write_report(plan: Plan, files: Mapping[str, ClaimFile], results: Mapping[str, list[ClaimResult]],
+                  settings: Settings, runs: pd.DataFrame, summary: pd.DataFrame, runs_root: Path,
+                  refs_dir: Path, out_dir: Path) -> list[Path]:
+    """Every file of the report into the empty folder ``out_dir``; returns the figures."""
+    (out_dir / "figures").mkdir()
+    (out_dir / "plots").mkdir()
     real = aggregate.REAL_VARIANT
     ceilings = summary[summary["variant"] == real]
     figures: list[Path] = []
@@ -269,7 +283,7 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
             paper=paper, title=cf.title, profile=plan.profile, plan=plan,
             runs=runs[(runs["paper"] == paper) & (runs["variant"] != real)],
             summary=summary[(summary["paper"] == paper) & (summary["variant"] != real)],
-            ceilings=ceilings, claims=results.get(paper, []), runs_root=Path(runs_root), out_dir=out_dir,
+            ceilings=ceilings, claims=results.get(paper, []), runs_root=runs_root, out_dir=out_dir,
             settings=settings,
         )
         sections.append(_paper_section(ctx))
@@ -294,10 +308,10 @@ def build_report(plan: Plan, aggregate_dir: Path, runs_root: Path, refs_dir: Pat
           claims_table(results),
           *sections,
           missing_section(plan, runs),
-          provenance_section(plan, runs, Path(runs_root), Path(refs_dir))]
+          provenance_section(plan, runs, runs_root, refs_dir)]
     text = "\n".join(md)
-    md_path = atomic_write_text(out_dir / "report.md", text)
-    html_path = atomic_write_text(out_dir / "report.html", to_html(text, out_dir, title))
-    write_plot_csvs(plan, Path(runs_root), out_dir / "plots")
-    write_curve_csvs(plan, Path(runs_root), out_dir / "plots")
-    return ReportOutputs(md_path, html_path, results, figures)
+    atomic_write_text(out_dir / "report.md", text)
+    atomic_write_text(out_dir / "report.html", to_html(text, out_dir, title))
+    write_plot_csvs(plan, runs_root, out_dir / "plots")
+    write_curve_csvs(plan, runs_root, out_dir / "plots")
+    return figures

@@ -1,6 +1,14 @@
-"""``python -m pipeline report``: report files from a fixture tree; clear error without the aggregate."""
+"""``python -m pipeline report``: report files from a fixture tree; clear error without the
+aggregate; a kill mid-report leaves the previous report complete."""
 
 from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from report_support import build_tree
 
@@ -41,3 +49,34 @@ def test_a_missing_job_is_reported_only_when_allowed_and_listed(workdir, tiny_pa
     assert main([*report, "--allow-missing"]) == 0
     md = (workdir / "reports" / "report.md").read_text()
     assert "## Missing and failed runs" in md and "| gan_ring8.0 | gan_ring8 | missing | 2 |" in md
+
+
+REPORT = ["report", "--aggregate", "reports/aggregate", "--runs", "runs", "--refs", "refs", "--out", "reports"]
+
+
+def report_files(reports: Path) -> dict[str, bytes]:
+    """The report's files (not the aggregate) by path relative to ``reports``."""
+    files = [reports / "report.md", reports / "report.html"]
+    files += [p for d in ("figures", "plots") for p in sorted((reports / d).rglob("*")) if p.is_file()]
+    return {str(p.relative_to(reports)): p.read_bytes() for p in files}
+
+
+def test_kill_9_during_report_leaves_the_previous_report_complete(workdir, tiny_params):
+    build_tree(workdir, tiny_params)
+    assert main(["aggregate", "--out", "reports/aggregate"]) == 0
+    cmd = [sys.executable, "-m", "pipeline", *REPORT]
+    subprocess.run(cmd, cwd=workdir, check=True, capture_output=True)
+    before = report_files(workdir / "reports")
+    start = time.time()
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = start + 120
+    while not any(p.stat().st_mtime >= start for p in (workdir / "reports").rglob("*.png")):
+        assert proc.poll() is None and time.time() < deadline, "the report finished before a figure was seen"
+        time.sleep(0.005)
+    proc.kill()  # SIGKILL while the figures are being drawn
+    assert proc.wait() == -signal.SIGKILL
+    assert report_files(workdir / "reports") == before
+    md = (workdir / "reports" / "report.md").read_text()
+    assert all((workdir / "reports" / f).is_file() for f in re.findall(r"\((figures/[^)]+\.png)\)", md))
+    subprocess.run(cmd, cwd=workdir, check=True, capture_output=True)  # the next report cleans up
+    assert not list((workdir / "reports").glob(".tmp-*"))
