@@ -41,6 +41,7 @@ import torch
 
 from pipeline import checkpoint, runtime
 from pipeline import hparams as hparams_lib
+from pipeline.artefacts import artefact_hashes
 from pipeline.config import Job, Plan, Run
 from pipeline.data.loader import open_dataset
 from pipeline.data.sources import DataSource
@@ -215,6 +216,7 @@ def train_run(run: Run, data: DataSource, out: Path, device: torch.device, profi
         "floor_step": curve_summary["floor_step"] if curve_summary else None,
         "curve": curve_summary,
         "config_hash": config_hash,
+        "sha256": artefact_hashes(out),  # of model.pt and samples.npz, verified by score
         "grid_point": dict(run.grid_point),
         "metrics": {k: _finite_or_none(v) for k, v in metrics.items()},
         "final_losses": {k: _finite_or_none(v) for k, v in (rows[-1] if rows else {}).items()

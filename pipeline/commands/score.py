@@ -1,12 +1,14 @@
 """``score JOB --runs DIR --data DIR --ref DIR --out FILE``: score every run of one job
-(see :mod:`pipeline.metrics.score`)."""
+(see :mod:`pipeline.metrics.score`), once its files match the sha256 that training
+recorded (:mod:`pipeline.artefacts`)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from pipeline.config import load_params, make_plan
+from pipeline.artefacts import verify_run
+from pipeline.config import Job, load_params, make_plan
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,9 +19,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="score file, e.g. scores/gan_mnist/shard0.json")
 
 
+def retrain_command(job: Job, runs: str) -> str:
+    """How to rebuild the runs of ``job``: with the plain CLI, or under DVC (which can also
+    restore them from its cache)."""
+    ref = f" --ref refs/{job.dataset}" if job.curve else ""
+    stage = f"{'train' if job.curve else 'train_plain'}@{job.id}"
+    return (f"retrain the job: `python -m pipeline train {job.id} --data data/{job.storage}{ref} --out {runs}` "
+            f"(under DVC: `dvc checkout {stage}` restores it from the cache, `dvc repro -f -s {stage}` retrains)")
+
+
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(load_params(args.params))
     job = plan.job(args.job)
+    for r in job.runs:  # before reading any of them
+        verify_run(Path(args.runs) / r.name, retrain_command(job, args.runs))
     from pipeline.io import atomic_write_json
     from pipeline.metrics.score import score_job
 

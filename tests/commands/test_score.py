@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from pipeline.artefacts import artefact_hashes
 from pipeline.cli import main
 from pipeline.metrics.registry import output_names
 
@@ -123,9 +124,24 @@ def test_run_without_sample_sets_keeps_only_run_metrics(in_workspace):
         np.savez(runs / run / "samples.npz", **{"aux/curve": np.arange(3.0)})
         train = json.loads((runs / run / "train.json").read_text())
         train["metrics"] = {"test_error": 0.25, "undefined": None}
+        train["sha256"] = artefact_hashes(runs / run)
         (runs / run / "train.json").write_text(json.dumps(train))
     assert main(["score", "gan_ring8.0", "--runs", str(runs), "--data", "data/ring8", "--ref", "refs/ring8",
                  "--out", "scores/no_sets.json"]) == 0
     for entry in strict_json(in_workspace / "scores" / "no_sets.json")["runs"]:
         assert entry["metrics"] == {"run/test_error": 0.25, "run/undefined": None, "run/failed": 0}
         assert entry["status"] == "ok"
+
+
+def test_a_truncated_model_stops_score_naming_the_file_and_the_repair(in_workspace, capsys):
+    runs = in_workspace / "runs" / "truncated"
+    shutil.copytree(in_workspace / "runs" / "gan_ring8" / "shard0", runs)
+    model = runs / "s1" / "model.pt"
+    model.write_bytes(model.read_bytes()[:200])
+    assert main(["score", "gan_ring8.0", "--runs", str(runs), "--data", "data/ring8", "--ref", "refs/ring8",
+                 "--out", "scores/truncated.json"]) == 2
+    err = capsys.readouterr().err
+    assert f"{model}: sha256 differs from the one train.json recorded" in err
+    assert f"python -m pipeline train gan_ring8.0 --data data/ring8 --out {runs}" in err
+    assert "dvc repro -f -s train_plain@gan_ring8.0" in err
+    assert not (in_workspace / "scores" / "truncated.json").exists()
