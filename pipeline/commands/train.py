@@ -1,6 +1,7 @@
 """``train JOB --data DIR [--ref DIR] --out DIR``: train every run of one job; with
 ``--ref`` (the dataset's reference folder) runs with ``train.eval_every`` > 0 record
-learning curves (:mod:`pipeline.train_monitor`)."""
+learning curves (:mod:`pipeline.train_monitor`). One process per job: a second ``train``
+of a job being trained refuses (:mod:`pipeline.joblock`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.config import load_params, make_plan
+from pipeline.joblock import job_lock
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,10 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(load_params(args.params))
     job = plan.job(args.job)
-    from pipeline.train import train_job
+    with job_lock(Path(args.checkpoints), job):  # before importing torch: a second train refuses at once
+        from pipeline.train import train_job
 
-    ref = Path(args.ref) if args.ref else None
-    outcomes = train_job(plan, job, Path(args.data), Path(args.out), Path(args.checkpoints), ref)
+        ref = Path(args.ref) if args.ref else None
+        outcomes = train_job(plan, job, Path(args.data), Path(args.out), Path(args.checkpoints), ref)
     diverged = [o.run_id for o in outcomes if o.status != "ok"]
     if diverged:
         print(f"note: {len(diverged)} run(s) diverged and are recorded as such: {', '.join(diverged)}")
