@@ -28,6 +28,20 @@ def test_report_after_aggregate(workdir, tiny_params, capsys):
     assert list((workdir / "reports" / "figures" / "gan").glob("*.png"))
 
 
+def test_an_unwritable_reports_folder_exits_2_naming_it(workdir, tiny_params, monkeypatch, capsys):
+    build_tree(workdir, tiny_params)
+    assert main(["aggregate", "--out", "reports/aggregate"]) == 0
+
+    def denied(**kwargs):  # what mkdtemp meets in a read-only folder (root is never refused)
+        raise PermissionError(13, "Permission denied", kwargs["dir"])
+
+    monkeypatch.setattr("pipeline.io.tempfile.mkdtemp", denied)
+    assert main(REPORT) == 2
+    err = capsys.readouterr().err
+    assert "reports: not writable by this user; make it writable (chmod u+w reports)" in err
+    assert "Traceback" not in err
+
+
 def test_report_without_aggregate_says_what_to_run(workdir, capsys):
     assert main(["report", "--aggregate", "reports/aggregate"]) == 2
     assert "run `python -m pipeline aggregate` first" in capsys.readouterr().err
