@@ -12,7 +12,7 @@ from e2e_support import clone
 
 CPU_RULES = {"train_cpu", "reference", "score", "aggregate", "report"}
 GPU_RULES = {"train", "reference_inception", "score_inception"}
-LOCAL_RULES = {"all", "fetch"}  # the Snakefile's localrules: run on the submit host
+LOCAL_RULES = {"all", "validate", "fetch"}  # the Snakefile's localrules: run on the submit host
 JOB = re.compile(r"^(?:local)?rule (\w+):\n(.*?)(?=^\[|^(?:local)?rule |^Job stats|\Z)", re.MULTILINE | re.DOTALL)
 
 
